@@ -1,0 +1,104 @@
+"""Where tensors live, and how to make a run repeatable.
+
+Every chapter that trains calls :func:`seed_everything` first and lets
+:func:`pick_device` choose the hardware, so the same notebook runs unchanged on
+a laptop CPU, an NVIDIA GPU (``cuda``) or Apple silicon (``mps``). The book's
+committed outputs are produced on a CPU.
+
+Override the automatic choice with an argument, ``pick_device("cpu")``, or for
+a whole session with the environment variable ``TEXTBOOK_DEVICE=cpu``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["DEVICE_ENV", "pick_device", "seed_everything"]
+
+DEVICE_ENV = "TEXTBOOK_DEVICE"
+_KINDS = ("auto", "cpu", "cuda", "mps")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """Choose the device to compute on: ``cuda``, then ``mps``, then ``cpu``.
+
+    ``preferred`` (or, when it is ``None``, the ``TEXTBOOK_DEVICE`` environment
+    variable) may name a device explicitly — ``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``, ``"mps"`` — or be ``"auto"``. Asking for hardware this
+    machine does not have raises ``RuntimeError`` rather than quietly falling
+    back, so a run never reports CPU timings as GPU ones.
+    """
+    source = "argument"
+    if preferred is None:
+        preferred = os.environ.get(DEVICE_ENV, "").strip() or "auto"
+        source = f"${DEVICE_ENV}"
+    if isinstance(preferred, torch.device):
+        preferred = str(preferred)
+    if not isinstance(preferred, str):
+        raise TypeError(
+            f"device must be a string such as 'cpu', 'cuda' or 'auto', "
+            f"or a torch.device, got {type(preferred).__name__}"
+        )
+    choice = preferred.strip().lower()
+    kind = choice.split(":", 1)[0]
+    if kind not in _KINDS:
+        raise ValueError(
+            f"unknown device {preferred!r} (from {source}); expected one of "
+            f"{', '.join(_KINDS)}, optionally with an index such as 'cuda:1'"
+        )
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(choice)
+    except RuntimeError as err:
+        raise ValueError(f"cannot parse device {preferred!r} (from {source}): {err}") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device {preferred!r} (from {source}) was asked for, but PyTorch sees no CUDA GPU "
+                f"here; use 'cpu' or 'auto'"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"device {preferred!r} (from {source}) does not exist: this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
+    if device.type == "mps" and not _mps_available():
+        raise RuntimeError(
+            f"device {preferred!r} (from {source}) was asked for, but the MPS backend is not "
+            f"available here; use 'cpu' or 'auto'"
+        )
+    return device
+
+
+def seed_everything(seed: int, *, deterministic: bool = False) -> None:
+    """Seed Python's ``random``, NumPy's global generator and PyTorch (all devices).
+
+    With ``deterministic=True`` PyTorch is also told to use deterministic
+    kernels only (slower on GPUs; some operations then raise instead of
+    running). ``seed`` must be an integer in ``[0, 2**32)``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False

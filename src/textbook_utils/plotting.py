@@ -1,0 +1,96 @@
+"""Figures the chapters share: digits, activation columns, a network's layers.
+
+First used in chapter "But what is a neural network?"
+(``book/3b1b/01_what_is_a_neural_network.ipynb``). Every function draws on
+Matplotlib axes and returns the figure, so the same figure shows in Jupyter,
+in the built book and in a plain ``python`` script (call ``plt.show()``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML
+
+__all__ = ["figure_html", "plot_digit", "plot_layers"]
+
+
+def figure_html(fig, alt: str) -> HTML:
+    """A figure as an ``<img>`` with alt text, for widget outputs and other HTML.
+
+    Widgets show figures through this so that every image in the built book
+    carries a description for screen readers.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("alt text must describe the figure; got an empty string")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return HTML(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"/>')
+
+
+def _as_image(image) -> np.ndarray:
+    """A digit as a (28, 28) array, from (784,) or (28, 28)."""
+    image = np.asarray(image)
+    if image.shape == (784,):
+        return image.reshape(28, 28)
+    if image.shape == (28, 28):
+        return image
+    raise ValueError(f"a digit must have shape (784,) or (28, 28), got {image.shape}")
+
+
+def plot_digit(image, ax=None, *, title: str | None = None):
+    """Show one MNIST digit in grey levels, black = 0 and white = 1 (or 255)."""
+    image = _as_image(image)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.2, 2.2))
+    vmax = 255 if image.dtype == np.uint8 else 1.0
+    ax.imshow(image, cmap="gray", vmin=0, vmax=vmax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_layers(activations, *, label: int | None = None, fig=None):
+    """Draw one example's activations layer by layer, input on the left.
+
+    ``activations`` is the list a^(0), a^(1), ..., a^(L) for a single example
+    (each of shape ``(n,)`` or ``(n, 1)``), such as
+    ``[a[:, 0] for a in Network.forward(x)[1]]``. The input layer is drawn as
+    the 28×28 image it came from; each later layer as a column of cells whose
+    brightness is the neuron's activation in [0, 1]. The output layer is
+    labelled 0..9 and its brightest neuron (the network's answer) is marked.
+    """
+    layers = [np.asarray(a, dtype=float).reshape(-1) for a in activations]
+    if len(layers) < 2:
+        raise ValueError(f"need the input layer and at least one more, got {len(layers)} layer(s)")
+    for i, a in enumerate(layers[1:], start=1):
+        if a.min() < 0 or a.max() > 1:
+            raise ValueError(f"layer {i} has activations outside [0, 1]; expected sigmoid outputs")
+    if fig is None:
+        fig = plt.figure(figsize=(2.0 + 1.1 * (len(layers) - 1), 3.4))
+    fig.clear()
+    widths = [2.6] + [1.0] * (len(layers) - 1)
+    axes = fig.subplots(1, len(layers), gridspec_kw={"width_ratios": widths})
+    plot_digit(layers[0], axes[0], title=f"input (784)" + (f"\nlabel {label}" if label is not None else ""))
+    for i, (ax, a) in enumerate(zip(axes[1:], layers[1:]), start=1):
+        is_output = i == len(layers) - 1
+        ax.imshow(a.reshape(-1, 1), cmap="gray", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks([])
+        if is_output:
+            ax.set_yticks(range(len(a)))
+            ax.tick_params(axis="y", labelsize=8, length=0)
+            best = int(np.argmax(a))
+            ax.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
+            ax.set_title(f"output ({len(a)})\nanswer {best}", fontsize=10)
+        else:
+            ax.set_yticks([])
+            ax.set_title(f"layer {i} ({len(a)})", fontsize=10)
+    fig.tight_layout()
+    return fig

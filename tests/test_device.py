@@ -1,0 +1,67 @@
+"""textbook_utils.device: device choice and seeding."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from textbook_utils.device import DEVICE_ENV, pick_device, seed_everything
+
+
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert pick_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device("auto") == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device() == torch.device("cuda")
+
+
+def test_argument_beats_environment_and_environment_beats_auto(monkeypatch):
+    monkeypatch.setenv(DEVICE_ENV, "not-a-device")
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(ValueError, match=rf"not-a-device.*\${DEVICE_ENV}"):
+        pick_device()
+    monkeypatch.setenv(DEVICE_ENV, "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device() == torch.device("cpu")
+
+
+def test_missing_hardware_is_an_error_not_a_silent_fallback(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        pick_device("cuda")
+    with pytest.raises(RuntimeError, match="MPS backend is not available"):
+        pick_device("mps")
+
+
+def test_bad_device_names():
+    with pytest.raises(ValueError, match="expected one of auto, cpu, cuda, mps"):
+        pick_device("tpu")
+    with pytest.raises(TypeError, match="device must be a string"):
+        pick_device(0)
+
+
+def _draw():
+    return random.random(), np.random.rand(3).tolist(), torch.rand(3).tolist()
+
+
+def test_seed_everything_repeats_every_generator():
+    seed_everything(1234)
+    first = _draw()
+    seed_everything(1234)
+    assert _draw() == first
+    seed_everything(1235)
+    assert _draw() != first
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
+                                        ("7", TypeError), (True, TypeError)])
+def test_seed_everything_rejects_bad_seeds(bad, error):
+    with pytest.raises(error, match="seed must"):
+        seed_everything(bad)
