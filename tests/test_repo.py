@@ -1,0 +1,59 @@
+"""The repository keeps its promises: README commands, CI script, TOC, pins."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands():
+    readme = (REPO / "README.md").read_text()
+    return re.findall(r"```bash\n(python3\.11 -m venv .venv && [^\n]+)\n```", readme)
+
+
+def test_readme_has_the_build_and_test_commands_and_ci_runs_the_test_one_verbatim():
+    commands = _readme_commands()
+    build = [c for c in commands if "jupyter-book build" in c]
+    test = [c for c in commands if "pytest" in c]
+    assert len(build) == 1 and len(test) == 1, commands
+    ci = (REPO / ".ci" / "run").read_text()
+    assert test[0] in ci.splitlines()
+    assert "jupyter-book build . -W -n --keep-going" in ci
+
+
+def _toc_files(node):
+    if isinstance(node, dict):
+        if "file" in node:
+            yield node["file"]
+        for value in node.values():
+            yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def test_every_toc_entry_exists_and_every_chapter_is_in_the_toc():
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    entries = [toc["root"], *_toc_files(toc["parts"])]
+    for entry in entries:
+        assert any((REPO / f"{entry}{ext}").is_file() for ext in (".md", ".ipynb")), entry
+    notebooks = {str(p.relative_to(REPO).with_suffix("")) for p in (REPO / "book").rglob("*.ipynb")
+                 if ".ipynb_checkpoints" not in p.parts}
+    assert notebooks <= set(entries), f"chapters missing from _toc.yml: {notebooks - set(entries)}"
+
+
+def test_direct_dependencies_are_pinned():
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or line == "-e .":
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][^ ]*", line), f"not pinned: {line}"
+    assert "torch==2.13.0" in (REPO / "requirements.txt").read_text()
+
+
+def test_config_keeps_the_jupyter_book_1_rules():
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert config["only_build_toc_files"] is True
+    assert config["execute"]["execute_notebooks"] == "off"
