@@ -1,0 +1,87 @@
+"""Sphinx extension: the book serves its own widget manager, so widget views render offline.
+
+MyST-NB's default pages load RequireJS and the ipywidgets HTML manager
+(``@jupyter-widgets/html-manager``, ``embed-amd.js``) from public CDNs; without
+network a page shows empty widget areas. This extension
+
+* points MyST-NB's ``nb_ipywidgets_js`` at copies under ``_static/nbwidgets/``
+  (only pages that contain widgets load them, as before), and
+* copies those files into the built site when an HTML build finishes — from
+  ``node_modules/``, which ``npm ci`` fills from ``package-lock.json``. Nothing
+  third-party is committed to the repository.
+
+They are copied into the *output* rather than placed in a ``_static`` source
+folder on purpose: Jupyter Book adds every ``.js`` and ``.css`` file of a
+``_static`` source folder to every page.
+
+Enabled in ``_config.yml`` under ``sphinx: local_extensions``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+REPO = Path(__file__).resolve().parents[1]
+NODE_MODULES = REPO / "node_modules"
+TARGET = "nbwidgets"  # folder under the site's _static/
+
+# What the site needs from node_modules/: source -> name under _static/nbwidgets/.
+REQUIREJS = NODE_MODULES / "requirejs" / "require.js"
+HTML_MANAGER_DIST = NODE_MODULES / "@jupyter-widgets" / "html-manager" / "dist"
+# embed-amd.js finds its fonts (Font Awesome, for widget icons) next to itself.
+FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
+
+
+def _html_manager_files() -> list[Path]:
+    files = [HTML_MANAGER_DIST / "embed-amd.js"]
+    files += sorted(p for p in HTML_MANAGER_DIST.iterdir() if p.suffix in FONT_SUFFIXES)
+    return files
+
+
+def _missing() -> list[Path]:
+    return [p for p in (REQUIREJS, HTML_MANAGER_DIST / "embed-amd.js") if not p.is_file()]
+
+
+def _use_local_copies(app: Sphinx, config) -> None:
+    """Make widget pages load RequireJS and the HTML manager from the site itself."""
+    config.nb_ipywidgets_js = {
+        f"{TARGET}/require.js": {},
+        # The CDN attribute is only consulted for third-party widget modules;
+        # the book uses the built-in ones (controls, output), which embed-amd.js
+        # bundles. The browser tests block every request that leaves the site.
+        f"{TARGET}/embed-amd.js": {"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/"},
+    }
+
+
+def _check_assets(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    missing = _missing()
+    if missing:
+        raise ExtensionError(
+            "The widget assets are not installed: missing "
+            + ", ".join(str(p.relative_to(REPO)) for p in missing)
+            + ". Run `npm ci --ignore-scripts` in the repository root (it installs the versions "
+            "pinned in package-lock.json into node_modules/), then build again."
+        )
+
+
+def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / TARGET
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REQUIREJS, target / "require.js")
+    for source in _html_manager_files():
+        shutil.copy2(source, target / source.name)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _use_local_copies)
+    app.connect("builder-inited", _check_assets)
+    app.connect("build-finished", _copy_assets)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
