@@ -7,7 +7,7 @@ import pytest
 
 from textbook_utils.optim import (
     LeastSquares, Quadratic, exact_line_search, exact_line_search_closed_form, gradient_descent,
-    heavy_ball, heavy_ball_parameters, heavy_ball_rate, measured_rate, model_problem, newton, sgd,
+    heavy_ball, heavy_ball_parameters, heavy_ball_rate, iteration_rate, measured_rate, model_problem, newton, sgd,
     steepest_descent_rate, strang_start,
 )
 
@@ -194,6 +194,16 @@ def test_sgd_with_the_whole_batch_is_gradient_descent_and_noise_grows_with_eta()
 
     assert ball(0.01, 1) < ball(0.1, 1) / 3
     assert ball(0.1, 20) < ball(0.1, 1) / 3
+
+
+def test_iteration_rate_is_the_factor_per_step():
+    assert iteration_rate([0.1, 1.0], 1.0) == pytest.approx(0.9)  # max(|1 - 0.1|, |1 - 1|)
+    assert iteration_rate([0.1, 1.0], 2.5) == pytest.approx(1.5)  # |1 - 2.5|: diverges
+    s, beta = heavy_ball_parameters(0.01, 1.0)
+    assert iteration_rate([0.01, 1.0], s, beta) == pytest.approx(0.9 / 1.1, rel=1e-6)
+    q = model_problem(0.1)  # the measured factor of a real run agrees
+    path = gradient_descent(q.grad, strang_start(0.1), 1.5, 60)
+    assert measured_rate(np.linalg.norm(path, axis=1), 30, 60) == pytest.approx(iteration_rate([0.1, 1], 1.5))
 
 
 def test_measured_rate_of_a_geometric_sequence():

@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = [
     "LeastSquares", "Quadratic", "exact_line_search", "exact_line_search_closed_form",
-    "gradient_descent", "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "measured_rate",
+    "gradient_descent", "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "iteration_rate", "measured_rate",
     "model_problem",
     "newton", "sgd", "steepest_descent_rate", "strang_start",
 ]
@@ -146,6 +146,22 @@ def heavy_ball_rate(lam_min: float, lam_max: float) -> float:
     """(sqrt(M) - sqrt(m)) / (sqrt(M) + sqrt(m)); for eigenvalues {b, 1}: (1 - sqrt b) / (1 + sqrt b)."""
     steepest_descent_rate(lam_min, lam_max)
     return float((np.sqrt(lam_max) - np.sqrt(lam_min)) / (np.sqrt(lam_max) + np.sqrt(lam_min)))
+
+
+def iteration_rate(eigenvalues, s: float, beta: float = 0.0) -> float:
+    """The factor per step (spectral radius) of fixed-step descent or heavy ball on a quadratic.
+
+    Along an eigenvector of S with eigenvalue lam, heavy ball is the 2-by-2
+    recursion (x_{k+1}, x_k) = [[1 + beta - s lam, -beta], [1, 0]] (x_k, x_{k-1});
+    the rate is the largest eigenvalue modulus over all lam. With ``beta = 0``
+    it is max |1 - s lam|: the method converges when this is below 1.
+    """
+    lam = _vector(np.atleast_1d(eigenvalues), None, "eigenvalues")
+    s = _positive(s, "s")
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) or not 0 <= beta < 1:
+        raise ValueError(f"beta must be a number in [0, 1), got {beta!r}")
+    radii = [np.max(np.abs(np.linalg.eigvals([[1 + beta - s * l, -beta], [1.0, 0.0]]))) for l in lam]
+    return float(max(radii))
 
 
 def measured_rate(errors, start: int, stop: int) -> float:

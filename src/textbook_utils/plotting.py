@@ -94,3 +94,67 @@ def plot_layers(activations, *, label: int | None = None, fig=None):
             ax.set_title(f"layer {i} ({len(a)})", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --- Strang chapters: contours of f(x, y) and descent paths over them ---------------------------
+# Used by "Gradient descent: downhill to a minimum" (book/strang/01_gradient_descent.ipynb) and
+# "Momentum, Newton and stochastic gradient descent" (book/strang/02_momentum_newton_sgd.ipynb).
+
+__all__ += ["plot_contours", "plot_path"]
+
+
+def plot_contours(f, xlim, ylim, ax=None, *, levels=12, n: int = 240, cmap: str = "Blues_r",
+                  equal_scales: bool = True):
+    """Draw the level curves of a function of two variables over a box.
+
+    ``f`` takes a stack of points of shape ``(..., 2)`` and returns ``(...)``,
+    as :class:`textbook_utils.optim.Quadratic` and ``LeastSquares`` do.
+    ``levels`` is a number of levels (spaced geometrically between the
+    smallest positive and the largest value on the box, which suits functions
+    whose minimum is 0) or an increasing list of values, such as the values of
+    f along a path. Returns the axes, with equal scales on x and y so that
+    right angles look right (``equal_scales=False`` lets a long thin box fill
+    the axes; then say in the caption that one axis is stretched).
+    """
+    (x0, x1), (y0, y1) = xlim, ylim
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"xlim and ylim must be increasing pairs, got {xlim} and {ylim}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2 grid points per side, got {n!r}")
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    Z = np.asarray(f(np.stack([X, Y], axis=-1)), dtype=float)
+    if Z.shape != X.shape:
+        raise ValueError(f"f must map points (..., 2) to values (...); got {Z.shape} for {X.shape + (2,)}")
+    if np.ndim(levels) == 0:
+        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
+            raise ValueError(f"levels must be a positive integer or a list of values, got {levels!r}")
+        positive = Z[Z > 0]
+        low = max(positive.min(), positive.max() * 1e-4) if positive.size else 1e-12
+        levels = np.geomspace(low, Z.max(), int(levels)) if Z.max() > low else int(levels)
+    else:
+        levels = np.unique(np.asarray(levels, dtype=float))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    ax.contour(X, Y, Z, levels=levels, cmap=cmap, linewidths=0.8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    if equal_scales:
+        ax.set_aspect("equal")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    return ax
+
+
+def plot_path(path, ax=None, *, label: str | None = None, color: str | None = None, marker: str = "o"):
+    """Draw the iterates x_0, x_1, ... of a method (array ``(K + 1, 2)``) joined by segments.
+
+    The start is marked with a larger hollow circle. Returns the axes.
+    """
+    path = np.asarray(path, dtype=float)
+    if path.ndim != 2 or path.shape[1] != 2 or len(path) < 1:
+        raise ValueError(f"path must have shape (K + 1, 2), got {path.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    (line,) = ax.plot(path[:, 0], path[:, 1], marker=marker, ms=3, lw=1.2, color=color, label=label)
+    ax.plot(path[0, 0], path[0, 1], "o", ms=8, mfc="none", color=line.get_color())
+    return ax

@@ -59,3 +59,138 @@ def activation_explorer(images, labels, *, sizes=(784, 16, 16, 10), index: int =
     seed_slider.observe(redraw, names="value")
     redraw()
     return widgets.VBox([widgets.HBox([image_slider, seed_slider]), out])
+
+
+# --- Strang chapters: a gradient-descent explorer on the model problem ---------------------------
+
+__all__ += ["descent_explorer"]
+
+DESCENT_METHODS = ("fixed step", "exact line search", "momentum", "Newton")
+
+
+import html  # noqa: E402  (Strang explorer's imports, kept with its code)
+
+from IPython.display import HTML  # noqa: E402
+
+
+def _descent_run(method: str, b: float, s: float, n_steps: int):
+    """Run one method on f = (x^2 + b y^2)/2 from (b, 1): (path, theory factor per step for f or None, label)."""
+    from . import optim
+
+    q = optim.model_problem(b)
+    x0 = optim.strang_start(b)
+    lam = [min(b, 1.0), max(b, 1.0)]
+    if method == "fixed step":
+        path = optim.gradient_descent(q.grad, x0, s, n_steps)
+        return path, optim.iteration_rate(lam, s) ** 2, f"s = {s:.3g}"
+    if method == "exact line search":
+        return optim.exact_line_search(q, x0, n_steps), optim.steepest_descent_rate(*lam) ** 2, "s_k chosen exactly"
+    if method == "momentum":
+        _, beta = optim.heavy_ball_parameters(*lam)
+        path = optim.heavy_ball(q.grad, x0, s, beta, n_steps)
+        return path, optim.iteration_rate(lam, s, beta) ** 2, f"s = {s:.3g}, best beta = {beta:.3g}"
+    if method == "Newton":
+        return optim.newton(q.grad, q.hessian, x0, n_steps, t=s), (1 - s) ** 2, f"t = {s:.3g}"
+    raise ValueError(f"method must be one of {DESCENT_METHODS}, got {method!r}")
+
+
+def _best_step(method: str, b: float) -> float:
+    from . import optim
+
+    lam = [min(b, 1.0), max(b, 1.0)]
+    if method == "momentum":
+        return optim.heavy_ball_parameters(*lam)[0]
+    if method == "Newton":
+        return 1.0
+    return 2 / (lam[0] + lam[1])  # fixed step (exact line search ignores s)
+
+
+def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
+    """The explorer's figure: the path over the contours (left) and f(x_k) on a log scale (right).
+
+    Returns ``(fig, alt)``. The dashed line is the theory's factor per step
+    for f (the square of the factor for x), drawn from f_0. Used by
+    :func:`descent_explorer` and by the chapter "Momentum, Newton and
+    stochastic gradient descent".
+    """
+    from .optim import model_problem
+    from .plotting import plot_contours, plot_path
+
+    if method not in DESCENT_METHODS:
+        raise ValueError(f"method must be one of {DESCENT_METHODS}, got {method!r}")
+    if method == "Newton" and not 0 < s <= 1:
+        raise ValueError(f"Newton's damping t must be in (0, 1], got {s}")
+    path, factor, label = _descent_run(method, b, s, n_steps)
+    q = model_problem(b)
+    f = q.f(path)
+    fig, (ax_path, ax_err) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.3]})
+    wx, wy = 1.25 * np.sqrt(b * b + b), 1.25 * np.sqrt(1 + b)
+    plot_contours(q.f, (-wx, wx), (-wy, wy), ax_path, levels=10, equal_scales=False)
+    plot_path(path, ax_path, color="tab:orange")
+    ax_path.set_title(f"{method}, b = {b:.3g}\n{label}", fontsize=10)
+    k = np.arange(len(f))
+    positive = f > 0
+    ax_err.semilogy(k[positive], f[positive], "o-", ms=3, color="tab:orange", label="$f(x_k)$")
+    if factor > 0:
+        ax_err.semilogy(k, f[0] * factor**k, "k--", lw=1, label=f"theory: factor {factor:.3g} per step")
+    ax_err.set_xlabel("step $k$")
+    ax_err.set_ylabel("$f(x_k) - f_{\\min}$")
+    ax_err.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    if not positive[1:].all():
+        outcome = f"The method reaches the minimum exactly at step {int(np.argmin(positive))}."
+    elif f[-1] > f[0]:
+        outcome = f"The method diverges: f grows from {f[0]:.2g} to {f[-1]:.2g} in {n_steps} steps."
+    else:
+        outcome = f"f falls from {f[0]:.2g} to {f[-1]:.2g} in {n_steps} steps."
+    alt = (f"Left: the path of {method} ({label}) on f = (x^2 + b y^2)/2 with b = {b:.3g}, from (b, 1), "
+           f"over the elliptical contours. Right: f at each step on a log scale, with the theory's "
+           f"rate as a dashed line. {outcome}")
+    return fig, alt
+
+
+def descent_explorer(b: float = 0.1, method: str = "exact line search", s: float = 1.0, n_steps: int = 40):
+    """Choose b, the method and the step size; see the path and the error curve.
+
+    Used in chapter "Momentum, Newton and stochastic gradient descent"
+    (``book/strang/02_momentum_newton_sgd.ipynb``). The problem is Strang's
+    f(x, y) = (x^2 + b y^2)/2 started at (b, 1). The step slider is s for
+    fixed steps and momentum (which uses the best beta for b), and the
+    damping t for Newton; exact line search chooses its own steps. "best s"
+    sets the slider to the best value for the method and b.
+    """
+    if method not in DESCENT_METHODS:
+        raise ValueError(f"method must be one of {DESCENT_METHODS}, got {method!r}")
+    if not 1e-3 <= b <= 1:
+        raise ValueError(f"b must be in [0.001, 1], got {b}")
+    if not 0.01 <= s <= 4:
+        raise ValueError(f"s must be in [0.01, 4], got {s}")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or not 1 <= n_steps <= 200:
+        raise ValueError(f"n_steps must be an integer in [1, 200], got {n_steps!r}")
+    b_slider = widgets.FloatLogSlider(value=b, base=10, min=-3, max=0, step=0.25, description="b",
+                                      continuous_update=False, readout_format=".3g")
+    method_menu = widgets.Dropdown(options=DESCENT_METHODS, value=method, description="method")
+    s_slider = widgets.FloatSlider(value=s, min=0.01, max=4.0, step=0.01, description="step s / t",
+                                   continuous_update=False, style={"description_width": "initial"})
+    best = widgets.Button(description="best s", tooltip="set the step to the best value for this method and b")
+    out = widgets.Output()
+
+    def redraw(change=None):
+        s_slider.disabled = method_menu.value == "exact line search"
+        out.outputs = ()
+        try:
+            fig, alt = descent_figure(method_menu.value, b_slider.value, s_slider.value, n_steps)
+        except ValueError as err:  # e.g. Newton with t > 1
+            out.append_display_data(HTML(f"<p>{html.escape(str(err))}</p>"))
+            return
+        out.append_display_data(figure_html(fig, alt))  # works with or without a kernel
+        plt.close(fig)
+
+    def set_best(_button=None):
+        s_slider.value = round(_best_step(method_menu.value, b_slider.value), 2)
+
+    for control in (b_slider, method_menu, s_slider):
+        control.observe(redraw, names="value")
+    best.on_click(set_best)
+    redraw()
+    return widgets.VBox([widgets.HBox([b_slider, method_menu]), widgets.HBox([s_slider, best]), out])
