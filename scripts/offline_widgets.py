@@ -6,7 +6,8 @@ network a page shows empty widget areas. This extension
 
 * points MyST-NB's ``nb_ipywidgets_js`` at copies under ``_static/nbwidgets/``
   (only pages that contain widgets load them, as before), and
-* copies those files into the built site when an HTML build finishes — from
+* copies those files, and ``nbwidgets-setup.js`` beside this file, into the
+  built site when an HTML build finishes — from
   ``node_modules/``, which ``npm ci`` fills from ``package-lock.json``. Nothing
   third-party is committed to the repository.
 
@@ -31,6 +32,9 @@ TARGET = "nbwidgets"  # folder under the site's _static/
 
 # What the site needs from node_modules/: source -> name under _static/nbwidgets/.
 REQUIREJS = NODE_MODULES / "requirejs" / "require.js"
+# Ours: tells RequireJS and the HTML manager where they live (fonts), and maps
+# the manager's MathJax 2 typeset call onto the MathJax 3 the book loads.
+SETUP_JS = Path(__file__).with_name("nbwidgets-setup.js")
 HTML_MANAGER_DIST = NODE_MODULES / "@jupyter-widgets" / "html-manager" / "dist"
 # embed-amd.js finds its fonts (Font Awesome, for widget icons) next to itself.
 FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
@@ -50,6 +54,7 @@ def _use_local_copies(app: Sphinx, config) -> None:
     """Make widget pages load RequireJS and the HTML manager from the site itself."""
     config.nb_ipywidgets_js = {
         f"{TARGET}/require.js": {},
+        f"{TARGET}/setup.js": {},
         # The CDN attribute is only consulted for third-party widget modules;
         # the book uses the built-in ones (controls, output), which embed-amd.js
         # bundles. The browser tests block every request that leaves the site.
@@ -76,12 +81,40 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     target = Path(app.outdir) / "_static" / TARGET
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REQUIREJS, target / "require.js")
+    shutil.copy2(SETUP_JS, target / "setup.js")
     for source in _html_manager_files():
         shutil.copy2(source, target / source.name)
+
+
+def _drop_duplicate_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Keep one copy of each inline script.
+
+    sphinx-thebe 0.3.1 (part of Jupyter Book 1) adds its inline configuration
+    (``const THEBE_JS_URL = ...``) a second time when Sphinx reads the
+    sources, and the second copy throws "Identifier 'THEBE_JS_URL' has already
+    been declared" on every page (sphinx-togglebutton's inline line is doubled
+    the same way, harmlessly).
+    """
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen = set()
+    kept = []
+    for script in scripts:
+        # An inline script has no file name (None or "") and a body.
+        inline = hasattr(script, "attributes") and not script.filename
+        key = script.attributes.get("body") if inline else None
+        if key is not None and key in seen:
+            continue
+        if key is not None:
+            seen.add(key)
+        kept.append(script)
+    scripts[:] = kept
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _use_local_copies)
     app.connect("builder-inited", _check_assets)
     app.connect("build-finished", _copy_assets)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
