@@ -1,0 +1,80 @@
+"""textbook_utils.history: the timeline of the Orientation part holds the cited facts."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: no window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from textbook_utils.history import MILESTONES, Milestone, milestones, parameter_counts, plot_timeline  # noqa: E402
+
+# Years and venues as the shared fact sheet and the papers give them.
+EXPECTED = {
+    "Perceptron": (1958, "Psychological Review"),
+    "Backpropagation": (1986, "Nature 323"),
+    "LSTM": (1997, "Neural Computation 9(8)"),
+    "LeNet-5 and MNIST": (1998, "Proceedings of the IEEE"),
+    "AlexNet": (2012, "NeurIPS"),
+    "Transformer": (2017, "arXiv:1706.03762"),
+    "GPT-3": (2020, "arXiv:2005.14165"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_key_milestones_have_the_right_year_and_venue(name):
+    (entry,) = [m for m in MILESTONES if m.name == name]
+    year, venue = EXPECTED[name]
+    assert entry.year == year
+    assert venue in entry.citation
+
+
+def test_timeline_is_in_order_and_every_entry_is_one_cited_sentence():
+    years = [m.year for m in MILESTONES]
+    assert years == sorted(years)
+    for m in MILESTONES:
+        assert m.sentence.endswith(".") and m.sentence.count(". ") == 0, m.name  # one sentence
+        assert str(m.year) in m.citation
+
+
+def test_reported_parameter_counts():
+    counts = {name: params for _, name, params in parameter_counts()}
+    assert counts["GPT-3"] == 175e9  # Brown et al. 2020, Table 2.1: 175.0B
+    assert counts["AlexNet"] == 60e6  # Krizhevsky et al. 2012: "60 million parameters"
+    assert "Perceptron" not in counts  # no count claimed where the paper gives none
+    assert all(a[0] <= b[0] for a, b in zip(parameter_counts(), parameter_counts()[1:]))
+
+
+def test_filtering_by_years_and_kind():
+    recent = milestones(2012, 2017)
+    assert [m.name for m in recent] == ["AlexNet", "Attention", "Transformer"]
+    assert all(m.kind == "data" for m in milestones(kind="data"))
+    assert milestones(stop=1958)[-1].name == "Perceptron"
+    assert len(milestones()) == len(MILESTONES)
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="start must not be after stop"):
+        milestones(2020, 2000)
+    with pytest.raises(TypeError, match="int year"):
+        milestones("1958")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        milestones(kind="paper")
+    with pytest.raises(ValueError, match="must contain its year"):
+        Milestone(1999, "x", "A sentence.", "Someone, Somewhere (2000)", "model")
+    with pytest.raises(ValueError, match="params"):
+        Milestone(2000, "x", "A sentence.", "Someone (2000)", "model", params=-1)
+    with pytest.raises(TypeError, match="Milestone objects"):
+        plot_timeline(["1958 perceptron"])
+    with pytest.raises(ValueError, match="at least one"):
+        plot_timeline([])
+
+
+def test_plot_timeline_draws_one_label_per_entry():
+    entries = milestones(1986, 2012)
+    ax = plot_timeline(entries)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == [f"{m.year}  {m.name}" for m in entries]
+    lo, hi = sorted(ax.get_ylim())
+    assert lo < 1986 and hi > 2012
+    plt.close(ax.figure)
