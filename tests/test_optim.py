@@ -7,7 +7,7 @@ import pytest
 
 from textbook_utils.optim import (
     LeastSquares, Quadratic, exact_line_search, exact_line_search_closed_form, gradient_descent,
-    heavy_ball, heavy_ball_parameters, heavy_ball_rate, iteration_rate, measured_rate, model_problem, newton, sgd,
+    heavy_ball, heavy_ball_parameters, heavy_ball_rate, iteration_rate, measured_rate, model_problem, newton, noise_ball, sgd,
     steepest_descent_rate, strang_start,
 )
 
@@ -189,11 +189,23 @@ def test_sgd_with_the_whole_batch_is_gradient_descent_and_noise_grows_with_eta()
     w_star = ls.minimiser
 
     def ball(eta, batch):
-        path = sgd(ls, w_star, eta, batch, 4000, seed=1)
+        path = sgd(ls, w_star, eta, batch, 6000, seed=1)
         return np.mean(np.sum((path[1000:] - w_star) ** 2, axis=1))
 
     assert ball(0.01, 1) < ball(0.1, 1) / 3
     assert ball(0.1, 20) < ball(0.1, 1) / 3
+    for eta, batch in [(0.1, 1), (0.03, 1), (0.1, 10)]:  # the predicted size of the noise ball holds
+        assert 0.8 < ball(eta, batch) / noise_ball(ls, eta, batch) < 1.25
+
+
+def test_noise_ball_is_zero_without_noise_and_proportional_to_eta_over_b():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((50, 3))
+    exact = LeastSquares(A, A @ np.array([1.0, -2.0, 0.5]))  # a perfect fit: every example's gradient is 0 at w*
+    assert noise_ball(exact, 0.1, 1) == pytest.approx(0, abs=1e-20)
+    ls = _line_fit()
+    assert noise_ball(ls, 0.02, 1) == pytest.approx(noise_ball(ls, 0.1, 1) / 5)
+    assert noise_ball(ls, 0.1, ls.n) == 0  # the full batch has no noise
 
 
 def test_iteration_rate_is_the_factor_per_step():

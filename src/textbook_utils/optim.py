@@ -26,7 +26,7 @@ __all__ = [
     "LeastSquares", "Quadratic", "exact_line_search", "exact_line_search_closed_form",
     "gradient_descent", "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "iteration_rate", "measured_rate",
     "model_problem",
-    "newton", "sgd", "steepest_descent_rate", "strang_start",
+    "newton", "noise_ball", "sgd", "steepest_descent_rate", "strang_start",
 ]
 
 
@@ -308,11 +308,13 @@ class LeastSquares:
 
 
 def sgd(problem: LeastSquares, w0, eta: float, batch_size: int, n_steps: int, *, seed: int = 0) -> np.ndarray:
-    """Mini-batch SGD on a least-squares loss: w_{k+1} = w_k - eta * grad on batch k.
+    """Mini-batch SGD on a least-squares loss: w_{k+1} = w_k - eta * (gradient on mini-batch k).
 
-    As in Nielsen's chapter 1, each epoch shuffles the examples and walks
-    through them ``batch_size`` at a time (a last, smaller batch is dropped).
-    Returns the path ``(n_steps + 1, d)``.
+    Each mini-batch is ``batch_size`` distinct examples drawn at random, afresh
+    at every step, so each step's gradient is an unbiased estimate of the full
+    gradient. (Nielsen's ``network.py`` instead shuffles once per epoch and
+    walks through the batches in order; on average both see every example
+    equally often.) Returns the path ``(n_steps + 1, d)``.
     """
     if not isinstance(problem, LeastSquares):
         raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
@@ -322,12 +324,33 @@ def sgd(problem: LeastSquares, w0, eta: float, batch_size: int, n_steps: int, *,
     if batch_size > problem.n:
         raise ValueError(f"batch_size must be at most the number of examples {problem.n}, got {batch_size}")
     rng = np.random.default_rng(_count(seed, "seed"))
-    per_epoch = problem.n // batch_size
-    path, order = [w], None
-    for k in range(_count(n_steps, "n_steps")):
-        j = k % per_epoch
-        if j == 0:
-            order = rng.permutation(problem.n)
-        w = w - eta * problem.grad(w, order[j * batch_size:(j + 1) * batch_size])
+    path = [w]
+    for _ in range(_count(n_steps, "n_steps")):
+        idx = rng.choice(problem.n, size=batch_size, replace=False)  # (batch_size,)
+        w = w - eta * problem.grad(w, idx)
         path.append(w)
     return np.array(path)
+
+
+def noise_ball(problem: LeastSquares, eta: float, batch_size: int) -> float:
+    """Predicted mean of ||w_k - w*||^2 once SGD has settled, for a small learning rate.
+
+    Near the minimiser w*, SGD is w_{k+1} - w* = (I - eta H)(w_k - w*) - eta xi_k
+    with zero-mean gradient noise xi_k of covariance C_B = C / B * (n - B)/(n - 1),
+    where C is the covariance of the per-example gradients at w* and H the
+    Hessian. Keeping the terms of first order in eta, the settled covariance
+    Sigma solves H Sigma + Sigma H = eta C_B, whose trace is
+    (eta / 2) trace(H^{-1} C_B): proportional to eta / B.
+    """
+    if not isinstance(problem, LeastSquares):
+        raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
+    eta = _positive(eta, "eta")
+    B = _count(batch_size, "batch_size", minimum=1)
+    n = problem.n
+    if B > n or n < 2:
+        raise ValueError(f"batch_size must be in [1, n] with n >= 2 examples, got {B} of {n}")
+    w_star = problem.minimiser
+    G = problem.A * (problem.A @ w_star - problem.y)[:, None]  # (n, d): per-example gradients at w*
+    C = G.T @ G / n  # (d, d); they average to zero at w*
+    C_B = C / B * (n - B) / (n - 1)
+    return float(eta / 2 * np.trace(np.linalg.solve(problem.hessian(), C_B)))
