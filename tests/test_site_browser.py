@@ -1,0 +1,408 @@
+"""The website as readers get it: every page of the TOC, built and opened in a real browser.
+
+The site is built once per test session (strict: ``-W -n --keep-going``),
+served on 127.0.0.1, and opened in Debian's headless Chromium through
+Playwright. Every request that leaves 127.0.0.1 is blocked, so a page passes
+only if it is complete offline: MathJax, the widget manager, fonts and images
+all come from the site itself.
+
+For each page in ``_toc.yml`` (read when the tests are collected, so new
+chapters are covered without editing this file) the tests check that it loads
+with no console errors and no failed or blocked requests; that no raw TeX is
+left in its text; that every image loaded and has alt text; that every widget
+output shows a rendered view; that it has a title and a link in the
+navigation; that the search box finds it; and that the dark-mode toggle
+switches the theme. A screenshot of each page is saved in
+``_build/screenshots/`` for people to look at.
+
+Chromium comes from Debian (``apt-get install chromium``; ``.ci/run`` installs
+it). Playwright never downloads a browser here: it is pointed at
+``/usr/bin/chromium`` (or ``$CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "_build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000
+
+
+def _toc_entries() -> list[str]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    entries = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                entries.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return [str(Path(e).with_suffix("")) if Path(e).suffix in (".md", ".ipynb") else e for e in entries]
+
+
+PAGES = _toc_entries()
+CHAPTERS = [p for p in PAGES if (REPO / f"{p}.ipynb").is_file()]
+
+
+# --------------------------------------------------------------------------- build and serve
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The book built strictly, as the README's build command builds it, into a temporary folder."""
+    out = tmp_path_factory.mktemp("site")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(REPO), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"the site build failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    html = out / "_build" / "html"
+    assert (html / "index.html").is_file()
+    return html
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def base_url(site) -> str:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. The browser tests drive Debian's Chromium: install it with "
+            "`sudo apt-get install -y chromium` (or set $CHROMIUM to a Chromium binary). "
+            ".ci/run installs it on CI machines."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page opened offline: what it logged, which requests failed, and the page itself."""
+
+    def __init__(self, browser, base_url: str):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.console_errors: list[str] = []
+        self.failed_requests: list[str] = []
+        self.blocked_requests: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+        self.page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._on_response)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.base_url) or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            self.blocked_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def _on_console(self, message):
+        if message.type == "error":
+            location = message.location or {}
+            self.console_errors.append(f"{message.text} [{location.get('url', '')}:{location.get('lineNumber', '')}]")
+
+    def _on_response(self, response):
+        if response.status >= 400:
+            self.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    def open(self, path: str) -> "Visit":
+        self.page.goto(self.base_url + path, wait_until="load")
+        self.settle()
+        return self
+
+    def settle(self):
+        """Wait for what renders after "load": lazy images, MathJax, widget views."""
+        self.page.evaluate(_LOAD_ALL_IMAGES)
+        self.page.evaluate(_MATHJAX_DONE)
+        try:
+            self.page.wait_for_function(_WIDGETS_RENDERED, timeout=15_000)
+        except Exception:  # reported by test_every_widget_output_has_a_rendered_view
+            pass
+        self.page.wait_for_load_state("networkidle")
+
+    def close(self):
+        self.context.close()
+
+
+_LOAD_ALL_IMAGES = """async () => {
+  const images = [...document.images];
+  images.forEach(img => { img.loading = "eager"; });
+  await Promise.all(images.map(img => img.complete ? null :
+    new Promise(done => { img.addEventListener("load", done); img.addEventListener("error", done); })));
+}"""
+
+_MATHJAX_DONE = """async () => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  if (mj && mj.typesetPromise) { await mj.typesetPromise(); }
+}"""
+
+_WIDGET_VIEWS = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+_WIDGETS_RENDERED = """() => [...document.querySelectorAll('%s')].every(script => {
+  const view = script.parentElement.querySelector('.widget-subarea .jupyter-widgets');
+  return view !== null && view.getBoundingClientRect().height > 0;
+})""" % _WIDGET_VIEWS
+
+
+def _page_file(page: str) -> str:
+    return f"{page}.html"
+
+
+def _screenshot_name(page: str) -> str:
+    return page.replace("/", "__") + ".png"
+
+
+@pytest.fixture(scope="session")
+def visits(browser, base_url):
+    """Each page opened once (lazily) and kept open for the checks that only read it."""
+    opened: dict[str, Visit] = {}
+
+    def visit(page: str) -> Visit:
+        if page not in opened:
+            v = Visit(browser, base_url).open(_page_file(page))
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=True)
+            opened[page] = v
+        return opened[page]
+
+    yield visit
+    for v in opened.values():
+        v.close()
+
+
+def test_the_toc_lists_pages():
+    assert PAGES and PAGES[0] == yaml.safe_load((REPO / "_toc.yml").read_text())["root"]
+
+
+# --------------------------------------------------------------------------- per page, offline
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_offline_with_no_console_errors_and_no_failed_requests(visits, page):
+    v = visits(page)
+    assert v.blocked_requests == [], f"{page} asked for files outside the site (offline they fail)"
+    assert v.failed_requests == [], f"{page}: failed requests"
+    assert v.console_errors == [], f"{page}: console errors"
+    assert (SCREENSHOTS / _screenshot_name(page)).is_file()
+
+
+_RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\frac|(?<![\w\\])\$[^$\s][^$\n]*\$")
+
+_ARTICLE_TEXT_WITHOUT_CODE = """() => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .cell_input, .highlight').forEach(e => e.remove());
+  document.body.appendChild(copy);   // innerText needs a rendered element
+  copy.style.position = 'absolute'; copy.style.left = '-99999px';
+  const text = copy.innerText;
+  copy.remove();
+  return text;
+}"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_math_is_typeset_and_no_raw_tex_is_left(visits, page):
+    v = visits(page)
+    text = v.page.evaluate(_ARTICLE_TEXT_WITHOUT_CODE)
+    leftovers = sorted({m.group(0)[:60] for m in _RAW_TEX.finditer(text)})
+    assert leftovers == [], f"{page}: raw TeX in the rendered text: {leftovers}"
+    counts = v.page.evaluate("""() => ({
+      math: document.querySelectorAll('article .math').length,
+      untypeset: [...document.querySelectorAll('article .math')].filter(e => !e.querySelector('mjx-container')).length,
+      errors: document.querySelectorAll('mjx-merror').length,
+    })""")
+    assert counts["untypeset"] == 0, f"{page}: {counts['untypeset']} of {counts['math']} math elements not typeset"
+    assert counts["errors"] == 0, f"{page}: MathJax reported {counts['errors']} errors"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_image_loaded_and_has_alt_text(visits, page):
+    v = visits(page)
+    images = v.page.evaluate("""() => [...document.images].map(img => ({
+      src: img.currentSrc.slice(0, 120), alt: (img.getAttribute('alt') || '').trim(),
+      loaded: img.complete && img.naturalWidth > 0 }))""")
+    broken = [img["src"] for img in images if not img["loaded"]]
+    no_alt = [img["src"] for img in images if not img["alt"]]
+    assert broken == [], f"{page}: images that did not load"
+    assert no_alt == [], f"{page}: images without alt text"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_widget_output_has_a_rendered_view(visits, page):
+    v = visits(page)
+    views = v.page.evaluate("""() => [...document.querySelectorAll('%s')].map(script => {
+      const view = script.parentElement.querySelector('.widget-subarea .jupyter-widgets');
+      return view === null ? 0 : view.getBoundingClientRect().height;
+    })""" % _WIDGET_VIEWS)
+    has_state = v.page.evaluate("document.querySelector('script[type=\"application/vnd.jupyter.widget-state+json\"]') !== null")
+    assert all(height > 0 for height in views), f"{page}: widget views not rendered (heights {views})"
+    assert has_state == bool(views), f"{page}: widget state and widget views must come together"
+
+
+def _chapter_mentions_widgets(page: str) -> bool:
+    path = REPO / f"{page}.ipynb"
+    return path.is_file() and "application/vnd.jupyter.widget-view+json" in path.read_text()
+
+
+def test_some_page_has_widgets_so_the_widget_check_is_exercised(visits):
+    # Guards against the widget test passing only because no page has widgets.
+    with_widgets = [p for p in PAGES if _chapter_mentions_widgets(p)]
+    assert with_widgets, "no chapter in the TOC has widget outputs"
+    v = visits(with_widgets[0])
+    assert v.page.locator(_WIDGET_VIEWS).count() > 0
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_has_a_title_and_is_in_the_navigation(visits, page):
+    v = visits(page)
+    heading = v.page.locator("article h1").first.inner_text().strip().rstrip("#").strip()
+    title = v.page.title()
+    assert heading, f"{page}: no h1 heading"
+    assert title.startswith(heading) and "<no title>" not in title, (page, title, heading)
+    here = v.page.url.split("#")[0]
+    nav_links = v.page.evaluate("""() => [...document.querySelectorAll('.bd-sidebar-primary nav a')]
+      .map(a => a.href.split('#')[0])""")
+    assert here in nav_links, f"{page} is not linked from the navigation: {nav_links}"
+
+
+def _search_term(heading: str) -> str:
+    """The longest word of the page's heading: a term the page is sure to contain."""
+    words = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", heading)
+    assert words, f"no searchable word in the heading {heading!r}"
+    return max(words, key=len)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_search_box_finds_the_page(browser, base_url, page):
+    v = Visit(browser, base_url).open(_page_file(page))
+    try:
+        heading = v.page.locator("article h1").first.inner_text().strip().rstrip("#").strip()
+        term = _search_term(heading)
+        v.page.locator("button.search-button__button:visible").first.click()
+        box = v.page.locator("#pst-search-dialog input[name='q']")
+        box.fill(term)
+        box.press("Enter")
+        v.page.wait_for_url(re.compile(r"search\.html\?q="))
+        v.page.wait_for_function(
+            "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')")
+        results = v.page.evaluate("() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.href)")
+        target = urlsplit(base_url + _page_file(page)).path
+        assert any(urlsplit(href).path == target for href in results), \
+            f"searching {term!r} did not find {page}: {results}"
+        assert v.console_errors == [] and v.failed_requests == [] and v.blocked_requests == []
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_dark_mode_toggle_switches_the_theme(browser, base_url, page):
+    v = Visit(browser, base_url).open(_page_file(page))
+    try:
+        def theme():
+            return v.page.evaluate("""() => [document.documentElement.dataset.theme,
+              getComputedStyle(document.body).backgroundColor]""")
+
+        before = theme()
+        assert before[0] == "light", f"{page}: a light-scheme reader should start in the light theme: {before}"
+        v.page.locator(".theme-switch-button:visible").first.click()
+        v.page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+        after = theme()
+        assert after[0] == "dark" and after[1] != before[1], f"{page}: {before} -> {after}"
+        assert v.console_errors == []
+    finally:
+        v.close()
+
+
+# --------------------------------------------------------------------------- launch and source buttons
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []   # (title, href)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self.links.append(((attrs.get("title") or "").strip(), attrs["href"]))
+
+
+def _repository():
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    repo = config["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main"), config
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_colab_binder_download_and_source_buttons(site, chapter):
+    url, branch, config = _repository()
+    owner_repo = urlsplit(url).path.strip("/")
+    notebook = f"{chapter}.ipynb"
+    parser = _Links()
+    parser.feed((site / _page_file(chapter)).read_text())
+    by_title = {title: href for title, href in parser.links if title}
+
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    binder = config["launch_buttons"]["binderhub_url"].rstrip("/")
+    assert by_title.get("Launch on Colab") == f"{colab}/github/{owner_repo}/blob/{branch}/{quote(notebook)}"
+    assert by_title.get("Launch on Binder", "").startswith(f"{binder}/v2/gh/{owner_repo}/{branch}?urlpath=")
+    assert by_title["Launch on Binder"].endswith(f"/tree/{notebook}")
+    assert by_title.get("Show source") == f"{url}/blob/{branch}/{notebook}?plain=1"
+    download = by_title.get("Download source file")
+    assert download is not None and download.endswith(f"_sources/{notebook}")
+    downloaded = (site / _page_file(chapter)).parent / download
+    assert downloaded.resolve().read_bytes() == (REPO / notebook).read_bytes()
