@@ -1,0 +1,125 @@
+"""Arithmetic of large language models: counting parameters.
+
+Used in chapters "GPT: what a transformer does" (``book/3b1b/05_gpt.ipynb``),
+"Attention in transformers" (``06_attention.ipynb``) and "How might MLPs store
+facts" (``07_mlps_store_facts.ipynb``).
+
+Every count is a product of a model's hyperparameters, written as one small
+named function per kind of matrix so that a chapter can show each step:
+
+- :func:`gpt3_parameter_tally` reproduces 3Blue1Brown's eight categories for
+  GPT-3 (total 175,181,291,520);
+- :func:`parameters_left_out` counts what that tally leaves out (positional
+  embeddings, biases, layer norms);
+- :func:`gpt_parameter_count` applies the same arithmetic to any GPT-2-style
+  model, including the book's small GPT, and matches PyTorch's own count.
+
+GPT-3's hyperparameters are those of Brown et al. 2020 (arXiv:2005.14165,
+Table 2.1 and §2.1) with GPT-2's 50,257-token vocabulary.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GPT3", "attention_pattern_entries", "embedding_parameters", "gpt3_parameter_tally",
+           "gpt_parameter_count", "head_parameters", "mlp_parameters", "parameters_left_out"]
+
+#: GPT-3 175B (FACTS.md §2)
+GPT3 = {"n_vocab": 50_257, "d_model": 12_288, "n_layer": 96, "n_head": 96, "d_head": 128,
+        "d_ff": 49_152, "n_ctx": 2_048}
+
+
+def _positive(**sizes) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be positive, got {value}")
+
+
+def embedding_parameters(n_vocab: int, d_model: int) -> int:
+    """Entries of W_E (d_model x n_vocab); W_U has the same number."""
+    _positive(n_vocab=n_vocab, d_model=d_model)
+    return n_vocab * d_model
+
+
+def head_parameters(d_model: int, d_head: int) -> int:
+    """Entries of one of a head's four maps: key, query, value-down (d_head x d_model)
+    or value-up (d_model x d_head)."""
+    _positive(d_model=d_model, d_head=d_head)
+    return d_head * d_model
+
+
+def mlp_parameters(d_model: int, d_ff: int) -> int:
+    """Entries of one MLP matrix: up-projection (d_ff x d_model) or down (d_model x d_ff)."""
+    _positive(d_model=d_model, d_ff=d_ff)
+    return d_ff * d_model
+
+
+def attention_pattern_entries(n_ctx: int, n_head: int = 1) -> int:
+    """Entries of the attention pattern(s): n_ctx^2 per head."""
+    _positive(n_ctx=n_ctx, n_head=n_head)
+    return n_ctx * n_ctx * n_head
+
+
+def _hyper(overrides: dict) -> dict:
+    unknown = set(overrides) - set(GPT3)
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; expected some of {sorted(GPT3)}")
+    hp = {**GPT3, **overrides}
+    _positive(**hp)
+    return hp
+
+
+def gpt3_parameter_tally(**overrides) -> dict[str, int]:
+    """3Blue1Brown's eight categories of GPT-3's weights, in his order.
+
+    Keys: ``embedding``, ``key``, ``query``, ``value``, ``output``, ``up``,
+    ``down``, ``unembedding``. Any hyperparameter of :data:`GPT3` may be
+    overridden by keyword to tally another model the same way. The total is
+    ``sum(tally.values())``.
+    """
+    hp = _hyper(overrides)
+    L, H = hp["n_layer"], hp["n_head"]
+    per_head = head_parameters(hp["d_model"], hp["d_head"])
+    per_mlp = mlp_parameters(hp["d_model"], hp["d_ff"])
+    embed = embedding_parameters(hp["n_vocab"], hp["d_model"])
+    return {"embedding": embed, "key": per_head * H * L, "query": per_head * H * L,
+            "value": per_head * H * L, "output": per_head * H * L,
+            "up": per_mlp * L, "down": per_mlp * L, "unembedding": embed}
+
+
+def parameters_left_out(*, bias: bool = True, **overrides) -> dict[str, int]:
+    """What the eight-category tally leaves out, for a GPT-2-style block.
+
+    ``positional``: learned position embeddings (n_ctx x d_model);
+    ``biases``: per layer 3·d (query, key, value) + d (output) + d_ff (up) + d
+    (down), all zero when ``bias=False``; ``layer_norm``: a gain (and a bias
+    if ``bias``) for the two layer norms of every block and the final one.
+    """
+    hp = _hyper(overrides)
+    d, L = hp["d_model"], hp["n_layer"]
+    per_norm = 2 * d if bias else d
+    return {"positional": hp["n_ctx"] * d,
+            "biases": (3 * d + d + hp["d_ff"] + d) * L if bias else 0,
+            "layer_norm": (2 * L + 1) * per_norm}
+
+
+def gpt_parameter_count(*, n_vocab: int, d_model: int, n_layer: int, n_head: int, n_ctx: int,
+                        d_ff: int | None = None, bias: bool = True, tied: bool = False) -> dict[str, int]:
+    """Every parameter of a GPT-2-style model by category, plus ``total``.
+
+    The eight categories of :func:`gpt3_parameter_tally` (with
+    ``unembedding`` = 0 when ``tied``, i.e. W_U = W_E^T as in GPT-2 and the
+    book's small GPT) and the three of :func:`parameters_left_out`.
+    ``d_head`` is ``d_model // n_head``.
+    """
+    _positive(n_vocab=n_vocab, d_model=d_model, n_layer=n_layer, n_head=n_head, n_ctx=n_ctx)
+    if d_model % n_head:
+        raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
+    hp = dict(n_vocab=n_vocab, d_model=d_model, n_layer=n_layer, n_head=n_head,
+              d_head=d_model // n_head, d_ff=4 * d_model if d_ff is None else d_ff, n_ctx=n_ctx)
+    counts = {**gpt3_parameter_tally(**hp), **parameters_left_out(bias=bias, **hp)}
+    if tied:
+        counts["unembedding"] = 0
+    counts["total"] = sum(counts.values())
+    return counts

@@ -1,0 +1,83 @@
+"""Both tokenizers round-trip any text, including characters never seen in training."""
+
+import random
+
+import pytest
+
+from textbook_utils.data import load_text
+from textbook_utils.tokenizers import BPETokenizer, CharTokenizer
+
+SAMPLE = load_text()[:20_000]
+LADLE = "Ladle Rat Rotten Hut: wants pawn term, dare worsted ladle gull hoe lift wetter murder"
+
+
+@pytest.fixture(scope="module")
+def tokenizers():
+    return CharTokenizer.train(SAMPLE), BPETokenizer.train(SAMPLE, vocab_size=400)
+
+
+def _random_unicode(rng, n):
+    chars = []
+    while len(chars) < n:
+        cp = rng.randrange(0x110000)
+        if not 0xD800 <= cp <= 0xDFFF:  # surrogates are not characters
+            chars.append(chr(cp))
+    return "".join(chars)
+
+
+def test_round_trip_on_random_unicode(tokenizers):
+    rng = random.Random(0)
+    for tok in tokenizers:
+        for n in (0, 1, 5, 40):
+            for _ in range(25):
+                s = _random_unicode(rng, n)
+                assert tok.decode(tok.encode(s)) == s
+        mixed = "Hello  wörld\t\n\n 日本語 😀 __x__ 3.14  "
+        assert tok.decode(tok.encode(mixed)) == mixed
+
+
+def test_round_trip_on_shakespeare_and_ladle_rat(tokenizers):
+    text = load_text()[500_000:520_000]
+    for tok in tokenizers:
+        assert tok.decode(tok.encode(text)) == text
+        assert tok.decode(tok.encode(LADLE)) == LADLE
+
+
+def test_char_tokenizer_vocabulary():
+    tok = CharTokenizer.train("hello")
+    assert tok.chars == "ehlo"
+    assert tok.encode("hello") == [1, 0, 2, 2, 3]
+    assert tok.vocab_size == 4 + 256
+    assert tok.encode("é") == [4 + 0xC3, 4 + 0xA9]  # unseen: its UTF-8 bytes
+    assert tok.token_strings("hé") == ["h", "<0xC3>", "<0xA9>"]
+
+
+def test_bpe_learns_frequent_pairs_and_compresses():
+    tok = BPETokenizer.train("aaab aaab aaab", vocab_size=258)
+    assert tok.merges[0] == (ord("a"), ord("a"))
+    assert tok.vocab[256] == b"aa"
+    char, bpe = CharTokenizer.train(SAMPLE), BPETokenizer.train(SAMPLE, vocab_size=400)
+    assert bpe.vocab_size == 400
+    assert len(bpe.encode(SAMPLE)) < 0.7 * len(char.encode(SAMPLE))
+    assert "".join(bpe.token_strings(LADLE)) == LADLE
+
+
+def test_training_is_deterministic():
+    a, b = BPETokenizer.train(SAMPLE, 300), BPETokenizer.train(SAMPLE, 300)
+    assert a.merges == b.merges
+
+
+def test_bad_input_is_rejected(tokenizers):
+    char, bpe = tokenizers
+    with pytest.raises(TypeError):
+        char.encode(b"bytes")
+    with pytest.raises(ValueError, match="outside"):
+        bpe.decode([bpe.vocab_size])
+    with pytest.raises(ValueError, match="outside"):
+        char.decode([-1])
+    with pytest.raises(ValueError):
+        BPETokenizer.train("abc", vocab_size=100)
+    with pytest.raises(ValueError):
+        CharTokenizer.train("")
+    with pytest.raises(ValueError, match="not yet defined"):
+        BPETokenizer([(300, 1)])
