@@ -213,9 +213,10 @@ def exact_line_search(problem: Quadratic, x0, n_steps: int) -> np.ndarray:
     path = [x]
     for _ in range(_count(n_steps, "n_steps")):
         g = problem.grad(x)
-        gg = g @ g
-        if gg > 0:
-            x = x - (gg / (g @ problem.S @ g)) * g
+        scale = np.max(np.abs(g))
+        if scale > 0:
+            u = g / scale  # the same step, computed without underflow when g is tiny
+            x = x - ((u @ u) / (u @ problem.S @ u)) * g
         path.append(x)
     return np.array(path)
 
