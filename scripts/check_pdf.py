@@ -1,0 +1,171 @@
+"""Check the whole-book PDF: a chapter for every chapter in the TOC, with its figures and math.
+
+Usage (after the README's PDF command)::
+
+    .venv/bin/python scripts/check_pdf.py _build/latex/book.pdf
+
+For every chapter listed in ``_toc.yml``, in order, the PDF must have a page
+that opens the chapter ("CHAPTER ONE" and the chapter's title); the
+pages up to the next chapter must hold at least as many images as the
+chapter shows figures, and, where the chapter has math, typeset math
+(mathematical italic letters, not ``$...$``). Reads the PDF with Poppler's
+``pdftotext`` and ``pdfimages`` (Debian package ``poppler-utils``). Exits 1
+and says what is missing otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+HIDDEN_TAGS = {"remove-cell", "remove-output"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def toc_chapters(toc_path: Path = REPO / "_toc.yml") -> list[Path]:
+    """The chapter files listed in the TOC, in order (the root page is front matter, not a chapter)."""
+    toc = yaml.safe_load(toc_path.read_text())
+    files: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    paths = []
+    for entry in files:
+        candidates = [REPO / entry] if Path(entry).suffix else [REPO / f"{entry}{s}" for s in (".ipynb", ".md")]
+        found = [p for p in candidates if p.is_file()]
+        if not found:
+            raise FileNotFoundError(f"_toc.yml lists {entry}, which does not exist")
+        paths.append(found[0])
+    return paths
+
+
+def _markdown_and_outputs(path: Path) -> tuple[str, list[dict]]:
+    if path.suffix == ".md":
+        text = path.read_text()
+        text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)   # front matter
+        return text, []
+    nb = json.loads(path.read_text())
+    markdown = "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    outputs = []
+    for cell in nb["cells"]:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] == "code" and not tags & HIDDEN_TAGS:
+            outputs += cell.get("outputs", [])
+    return markdown, outputs
+
+
+def chapter_title(path: Path) -> str:
+    markdown, _ = _markdown_and_outputs(path)
+    match = re.search(r"^# +(.+?)\s*$", markdown, flags=re.M)
+    if not match:
+        raise ValueError(f"{path}: no '# ' title")
+    return re.sub(r"[*_`]", "", match.group(1))
+
+
+def shown_figures(path: Path) -> int:
+    """PNG figures the chapter displays (not hidden, not glued for use elsewhere, not inside a widget)."""
+    _, outputs = _markdown_and_outputs(path)
+    return sum(
+        1 for out in outputs
+        if "image/png" in out.get("data", {}) and WIDGET_VIEW not in out.get("data", {})
+        and "scrapbook" not in out.get("metadata", {})
+    )
+
+
+def has_math(path: Path) -> bool:
+    markdown, _ = _markdown_and_outputs(path)
+    markdown = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    return bool(re.search(r"\$[^$\n]+\$|\\begin\{", markdown))
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)   # also maps math italic 𝑎 to a
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return text.split("\f")
+
+
+def images_per_page(pdf: Path) -> dict[int, int]:
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    counts: dict[int, int] = {}
+    for line in listing.splitlines()[2:]:
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == "image":
+            counts[int(fields[0])] = counts.get(int(fields[0]), 0) + 1
+    return counts
+
+
+def check(pdf: Path) -> list[str]:
+    pages = pdf_pages(pdf)
+    images = images_per_page(pdf)
+    chapters = toc_chapters()
+    problems: list[str] = []
+    starts: list[int] = []
+    previous = -1
+    for path in chapters:
+        title = normalise(chapter_title(path))
+        opening = re.compile(r"^chapter\b.{0,40}?" + re.escape(title))
+        hits = [i for i, page in enumerate(pages) if i > previous and opening.search(normalise(page))]
+        if not hits:
+            problems.append(f"{path.relative_to(REPO)}: no page after the previous chapter opens with its title {title!r}")
+            starts.append(previous)
+            continue
+        previous = hits[0]
+        starts.append(hits[0])
+    ends = starts[1:] + [len(pages)]
+    for path, start, end in zip(chapters, starts, ends):
+        if start < 0:
+            continue
+        # pdfimages numbers pages from 1; pages[] from 0.
+        found = sum(images.get(n + 1, 0) for n in range(start, end))
+        wanted = shown_figures(path)
+        if found < wanted:
+            problems.append(f"{path.relative_to(REPO)}: {wanted} figures in the chapter, {found} images in its PDF pages")
+        text = "".join(pages[start:end])
+        if has_math(path) and not re.search(r"[\U0001D400-\U0001D7FF]", text):
+            problems.append(f"{path.relative_to(REPO)}: has math, but its PDF pages show no typeset math")
+        if re.search(r"\$\$|\\frac|\\begin\{", text):
+            problems.append(f"{path.relative_to(REPO)}: raw TeX in its PDF pages")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    pdf = Path(argv[0])
+    if not pdf.is_file():
+        print(f"{pdf} does not exist: build it with the README's PDF command first", file=sys.stderr)
+        return 1
+    problems = check(pdf)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        chapters = toc_chapters()
+        print(f"{pdf}: {len(pdf_pages(pdf)) - 1} pages; all {len(chapters)} chapters present, with their figures and math")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
