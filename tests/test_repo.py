@@ -13,14 +13,19 @@ def _readme_commands():
     return re.findall(r"```bash\n(python3\.11 -m venv .venv && [^\n]+)\n```", readme)
 
 
-def test_readme_has_the_build_and_test_commands_and_ci_runs_the_test_one_verbatim():
+def test_readme_has_the_build_test_and_pdf_commands_and_ci_runs_test_and_pdf_verbatim():
     commands = _readme_commands()
-    build = [c for c in commands if "jupyter-book build" in c]
+    pdf = [c for c in commands if "jupyter-book build" in c and "--builder pdflatex" in c]
+    build = [c for c in commands if "jupyter-book build" in c and c not in pdf]
     test = [c for c in commands if "pytest" in c]
-    assert len(build) == 1 and len(test) == 1, commands
+    assert len(build) == 1 and len(test) == 1 and len(pdf) == 1, commands
+    # The site build needs the npm assets; so do the browser tests, which build the site.
+    assert "npm ci" in build[0] and "npm ci" in test[0]
     ci = (REPO / ".ci" / "run").read_text()
     assert test[0] in ci.splitlines()
+    assert pdf[0] in ci.splitlines()
     assert "jupyter-book build . -W -n --keep-going" in ci
+    assert "scripts/check_pdf.py _build/latex/book.pdf" in ci
 
 
 def _toc_files(node):
