@@ -13,13 +13,29 @@ and a mini-batch of B examples is B columns side by side, ``a: (n, B)``, so
 that one matrix product ``W @ a`` handles the whole batch and ``+ b``
 broadcasts the bias column across it. MNIST comes from
 :func:`textbook_utils.data.load_mnist` as rows ``(N, 784)``: pass ``X.T``.
+
+Learning (chapters "Gradient descent", "Backpropagation, the intuition" and
+"Backpropagation calculus", ``book/3b1b/02``–``04``, and Nielsen's chapter 1)
+adds ``backprop``, ``SGD`` and ``evaluate``. Backpropagation runs on a whole
+mini-batch at once: one matrix product per layer per mini-batch, where
+Nielsen's ``network.py`` loops over the examples one by one. The four
+equations, for layers l = L, L-1, ..., 1 (``*`` is the elementwise product):
+
+    delta^L = dC/da^L * sigma'(z^L)                       (output error)
+    delta^l = (W^(l+1).T @ delta^(l+1)) * sigma'(z^l)     (error, backwards)
+    dC/db^l = delta^l,      dC/dW^l = delta^l @ a^(l-1).T
+
+With B examples as columns, ``delta^l`` is ``(m, B)`` and the products above
+sum over the batch; dividing by B gives the gradient of the **average** cost.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-__all__ = ["Network", "relu", "sigmoid", "sigmoid_prime"]
+__all__ = ["COSTS", "Network", "one_hot", "relu", "sigmoid", "sigmoid_prime"]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -43,6 +59,36 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 _DTYPES = (np.float32, np.float64)
+COSTS = ("quadratic", "cross_entropy")
+
+
+def one_hot(labels, n_classes: int = 10, dtype=np.float64) -> np.ndarray:
+    """Integer labels ``(B,)`` as target columns ``(n_classes, B)``: a single 1 per column.
+
+    This is the *target* y that training pulls the output activations toward.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be a 1-D array of integers, got dtype {labels.dtype}, shape {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
+    Y = np.zeros((n_classes, labels.size), dtype=dtype)  # (10, B)
+    Y[labels, np.arange(labels.size)] = 1
+    return Y
+
+
+def _sigmoid_(z: np.ndarray) -> np.ndarray:
+    """sigma(z) = 1 / (1 + e^(-z)) computed in place in ``z`` (call under np.errstate(over="ignore"))."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)  # may overflow to inf for z << 0; 1 / (1 + inf) = 0 is then exact
+    z += 1
+    return np.reciprocal(z, out=z)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 class Network:
@@ -59,9 +105,17 @@ class Network:
     normal, weights from a normal with standard deviation ``1/sqrt(n_in)`` so
     that the weighted sums start in the sigmoid's sensitive range rather than
     saturated (Nielsen, chapter 3, "weight initialization").
+
+    ``cost`` is what learning minimises, per example x with one-hot target y:
+
+    - ``"quadratic"``: C_x = 1/2 ||a^L - y||^2, Nielsen's eq. (6) — the video's
+      sum of squared differences, with Nielsen's factor 1/2 (it only halves
+      the gradient, i.e. rescales the learning rate eta);
+    - ``"cross_entropy"``: C_x = -sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)],
+      Nielsen's eq. (63), whose output error is simply delta^L = a^L - y.
     """
 
-    def __init__(self, sizes, *, seed: int | None = 0, dtype=np.float64):
+    def __init__(self, sizes, *, seed: int | None = 0, dtype=np.float64, cost: str = "quadratic"):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise TypeError(f"sizes must be a list of layer sizes such as [784, 16, 16, 10], got {sizes!r}")
         sizes = list(sizes)
@@ -73,6 +127,9 @@ class Network:
         dtype = np.dtype(dtype)
         if dtype not in [np.dtype(d) for d in _DTYPES]:
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        if cost not in COSTS:
+            raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+        self.cost = cost
         self.sizes = [int(s) for s in sizes]
         self.num_layers = len(sizes)
         self.dtype = dtype
@@ -91,7 +148,8 @@ class Network:
         return sum(w.size for w in self.weights) + sum(b.size for b in self.biases)
 
     def __repr__(self) -> str:
-        return f"Network({self.sizes}, dtype={self.dtype.name}, {self.num_params:,} parameters)"
+        return (f"Network({self.sizes}, dtype={self.dtype.name}, cost={self.cost!r}, "
+                f"{self.num_params:,} parameters)")
 
     # ------------------------------------------------------------------ forward
 
@@ -144,3 +202,172 @@ class Network:
         """The digit each input is classified as: the brightest output neuron."""
         out = self.feedforward(a)
         return int(np.argmax(out)) if out.ndim == 1 else np.argmax(out, axis=0)
+
+    # ------------------------------------------------------------------ learning
+
+    def _targets(self, y, batch: int) -> np.ndarray:
+        """Targets as one-hot columns ``(n_out, B)`` from int labels ``(B,)`` or floats ``(n_out, B)``."""
+        y = np.asarray(y)
+        n_out = self.sizes[-1]
+        if y.ndim == 1 and y.dtype.kind in "iu":
+            if y.shape[0] != batch:
+                raise ValueError(f"got {y.shape[0]} labels for {batch} examples")
+            return one_hot(y, n_out, self.dtype)
+        if y.ndim == 2 and y.dtype.kind == "f" and y.shape == (n_out, batch):
+            return y.astype(self.dtype, copy=False)
+        raise ValueError(
+            f"targets have shape {y.shape} and dtype {y.dtype}; expected integer labels ({batch},) "
+            f"or one-hot columns ({n_out}, {batch})"
+        )
+
+    def backprop(self, x, y) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The gradient of the cost **averaged over the mini-batch**: ``(nabla_b, nabla_w)``.
+
+        ``x`` is a mini-batch of B examples as columns ``(n_in, B)`` (or one
+        example ``(n_in,)``); ``y`` holds their targets, either one-hot columns
+        ``(n_out, B)`` or integer labels ``(B,)``. ``nabla_b[l]`` and
+        ``nabla_w[l]`` have the shapes of ``biases[l]`` and ``weights[l]``:
+        the partial derivatives of C = (1/B) sum_x C_x.
+        """
+        x, _ = self._as_columns(x)  # (n_in, B)
+        Y = self._targets(y, x.shape[1])  # (n_out, B)
+        with np.errstate(over="ignore"):
+            return self._backprop(x, Y, 1.0 / x.shape[1])
+
+    def _backprop(self, x, Y, scale, update: bool = False):
+        """Backpropagation for one mini-batch: ``scale`` times the gradient summed over it.
+
+        ``scale = 1/B`` gives the gradient of the average cost. With
+        ``update=True`` (used by :meth:`SGD`, with ``scale = eta/B``) each layer is
+        moved, W <- W - scale * sum_x dC_x/dW, as soon as its gradient and the
+        error of the layer below are known, and nothing is returned.
+        """
+        activations = [x]  # a^(0): (n_in, B)
+        for W, b in zip(self.weights, self.biases):
+            z = W @ activations[-1]  # (m, n) @ (n, B) -> (m, B)
+            z += b  # + (m, 1), broadcast over the batch
+            activations.append(_sigmoid_(z))  # a = sigma(z), computed in z's memory
+        a = activations[-1]  # a^L: (n_out, B)
+        delta = a - Y  # cross-entropy: delta^L = a^L - y
+        if self.cost == "quadratic":
+            sp = 1 - a
+            sp *= a  # sigma'(z^L) = a (1 - a)
+            delta *= sp  # delta^L = (a^L - y) * sigma'(z^L)
+        delta *= scale
+        nabla_b, nabla_w = [None] * len(self.weights), [None] * len(self.weights)
+        for l in range(len(self.weights) - 1, -1, -1):
+            a_prev = activations[l]  # (n, B)
+            nb = delta.sum(axis=1, keepdims=True)  # (m, 1): summed over the batch
+            nw = delta @ a_prev.T  # (m, B) @ (B, n) -> (m, n)
+            if l > 0:  # the error of the layer below, using W before this step's update
+                delta = self.weights[l].T @ delta  # (n, m) @ (m, B) -> (n, B)
+                sp = 1 - a_prev
+                sp *= a_prev
+                delta *= sp  # times sigma'(z^(l-1))
+            if update:
+                self.weights[l] -= nw
+                self.biases[l] -= nb
+            else:
+                nabla_b[l], nabla_w[l] = nb, nw
+        return None if update else (nabla_b, nabla_w)
+
+    def _check_data(self, data, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` as from ``load_mnist``: X ``(N, n_in)`` rows, y ``(N,)`` int labels."""
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError(f"{name} must be a tuple (X, y) as returned by load_mnist, got {type(data).__name__}")
+        X, y = np.asarray(data[0]), np.asarray(data[1])
+        n_in, n_out = self.sizes[0], self.sizes[-1]
+        if X.ndim != 2 or X.shape[1] != n_in or X.dtype.kind not in "fiu":
+            raise ValueError(f"{name}: X must be numbers of shape (N, {n_in}), one example per row; got {X.shape}")
+        if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(X):
+            raise ValueError(f"{name}: y must be {len(X)} integer labels, shape ({len(X)},); got {y.dtype} {y.shape}")
+        if len(y) == 0:
+            raise ValueError(f"{name} is empty")
+        if y.min() < 0 or y.max() >= n_out:
+            raise ValueError(f"{name}: labels must lie in 0..{n_out - 1}, got {y.min()}..{y.max()}")
+        return X.astype(self.dtype, copy=False), y
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, *,
+            seed: int | None = 0, verbose: bool = False, progress: bool = False,
+            monitor_cost: bool = False) -> dict:
+        """Mini-batch stochastic gradient descent, in place (Nielsen's ``network.py`` API).
+
+        ``training_data`` and ``test_data`` are ``(X, y)`` as from ``load_mnist``:
+        X ``(N, n_in)``, one example per row, and y ``(N,)`` integer labels. Each
+        epoch shuffles the training set (with ``seed``), cuts it into mini-batches
+        of ``mini_batch_size`` examples and takes one step per mini-batch,
+
+            W <- W - eta * nabla_w,   b <- b - eta * nabla_b,
+
+        where the gradient is that of the cost averaged over the mini-batch.
+        ``verbose=True`` prints Nielsen's "Epoch k: correct / total" lines,
+        ``progress=True`` shows a tqdm bar, ``monitor_cost=True`` also records
+        the average cost on the whole training set after each epoch.
+
+        Returns a history dict of per-epoch lists: ``"epoch"``,
+        ``"train_seconds"`` (time spent learning, evaluation excluded) and, when
+        ``test_data`` is given, ``"test_correct"`` and ``"test_accuracy"``; with
+        ``monitor_cost``, ``"train_cost"``.
+        """
+        X, labels = self._check_data(training_data, "training_data")
+        test = None if test_data is None else self._check_data(test_data, "test_data")
+        epochs = _positive_int(epochs, "epochs")
+        batch = _positive_int(mini_batch_size, "mini_batch_size")
+        if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating, np.integer)) or not eta > 0:
+            raise ValueError(f"eta (the learning rate) must be a positive number, got {eta!r}")
+        Y = one_hot(labels, self.sizes[-1], self.dtype).T  # (N, n_out): row i is example i's target
+        rng = np.random.default_rng(seed)
+        history = {"epoch": [], "train_seconds": []}
+        if test is not None:
+            history.update(test_correct=[], test_accuracy=[])
+        if monitor_cost:
+            history["train_cost"] = []
+        epoch_iter = range(epochs)
+        if progress:
+            from tqdm.auto import tqdm
+            epoch_iter = tqdm(epoch_iter, desc="epochs")
+        for epoch in epoch_iter:
+            start = time.perf_counter()
+            order = rng.permutation(len(X))
+            with np.errstate(over="ignore"):
+                for k in range(0, len(X), batch):
+                    idx = order[k:k + batch]
+                    # X[idx] is (B, n_in); .T is the same memory viewed as columns (n_in, B)
+                    self._backprop(X[idx].T, Y[idx].T, eta / len(idx), update=True)
+            history["epoch"].append(epoch)
+            history["train_seconds"].append(time.perf_counter() - start)
+            if test is not None:
+                correct = self.evaluate(test)
+                history["test_correct"].append(correct)
+                history["test_accuracy"].append(correct / len(test[1]))
+                if verbose:
+                    print(f"Epoch {epoch}: {correct} / {len(test[1])}")
+            elif verbose:
+                print(f"Epoch {epoch} complete")
+            if monitor_cost:
+                history["train_cost"].append(self.total_cost((X, labels)))
+        return history
+
+    def _batched_outputs(self, X, chunk: int = 10_000):
+        """Yield (start, output activations (n_out, b)) for X of rows, in chunks."""
+        for k in range(0, len(X), chunk):
+            yield k, self.feedforward(X[k:k + chunk].T)
+
+    def evaluate(self, test_data) -> int:
+        """How many examples of ``(X, y)`` the network classifies correctly (brightest output)."""
+        X, y = self._check_data(test_data, "test_data")
+        return int(sum(np.sum(out.argmax(axis=0) == y[k:k + out.shape[1]]) for k, out in self._batched_outputs(X)))
+
+    def total_cost(self, data) -> float:
+        """The network's cost averaged over all examples of ``(X, y)``: C = (1/n) sum_x C_x."""
+        X, y = self._check_data(data, "data")
+        total = 0.0
+        for k, a in self._batched_outputs(X):
+            Y = one_hot(y[k:k + a.shape[1]], self.sizes[-1], self.dtype)  # (n_out, b)
+            if self.cost == "quadratic":
+                total += 0.5 * float(np.sum((a - Y) ** 2))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    terms = Y * np.log(a) + (1 - Y) * np.log(1 - a)
+                total -= float(np.sum(np.nan_to_num(terms)))  # 0 ln 0 = 0
+        return total / len(X)
