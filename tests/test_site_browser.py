@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-dev-shm-usage",  # containers give /dev/shm only 64 MB
 ]
 TIMEOUT_MS = 30_000
 
