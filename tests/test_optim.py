@@ -257,3 +257,80 @@ def test_bad_inputs_are_rejected_with_clear_errors():
         sgd(ls, [0.0, 0.0], 0.1, ls.n + 1, 5)
     with pytest.raises(ValueError, match=r"y must have shape \(3,\)"):
         LeastSquares(np.ones((3, 2)), np.ones(4))
+
+
+# --- the Strang chapters' figures and explorer (plotting.plot_contours / plot_path, widgets.descent_*) ---
+
+def test_contours_and_path_are_drawn_on_the_given_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")  # tests only: no window
+    import matplotlib.pyplot as plt
+
+    from textbook_utils.plotting import plot_contours, plot_path
+
+    q = model_problem(0.1)
+    fig, ax = plt.subplots()
+    assert plot_contours(q.f, (-1, 1), (-1, 1), ax, levels=5) is ax
+    path = exact_line_search(q, strang_start(0.1), 6)
+    plot_path(path, ax, label="exact")
+    np.testing.assert_array_equal(ax.lines[0].get_xydata(), path)
+    with pytest.raises(ValueError, match=r"\(K \+ 1, 2\)"):
+        plot_path(np.zeros((4, 3)), ax)
+    with pytest.raises(ValueError, match="increasing pairs"):
+        plot_contours(q.f, (1, -1), (-1, 1), ax)
+    with pytest.raises(ValueError, match=r"points \(\.\.\., 2\)"):
+        plot_contours(lambda p: p, (-1, 1), (-1, 1), ax)
+    plt.close("all")
+
+
+def test_descent_figure_describes_what_the_method_did():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from textbook_utils.widgets import descent_figure
+
+    _, alt = descent_figure("Newton", 0.1, 1.0)
+    assert "reaches the minimum exactly at step 1" in alt
+    _, alt = descent_figure("fixed step", 0.1, 2.1)
+    assert "diverges" in alt
+    _, alt = descent_figure("exact line search", 0.01, 1.0, n_steps=10)
+    assert "b = 0.01" in alt and "falls" in alt
+    with pytest.raises(ValueError, match=r"damping t must be in \(0, 1\]"):
+        descent_figure("Newton", 0.1, 1.5)
+    with pytest.raises(ValueError, match="method must be one of"):
+        descent_figure("Adam", 0.1, 1.0)
+    plt.close("all")
+
+
+def test_descent_explorer_redraws_and_sets_the_best_step():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from textbook_utils.widgets import descent_explorer
+
+    box = descent_explorer(b=0.01, method="fixed step", s=1.0)
+    b_slider, method_menu = box.children[0].children
+    s_slider, best = box.children[1].children
+    out = box.children[2]
+    first = out.outputs[0]["data"]["text/html"]
+    assert '<img alt="Left: the path of fixed step (s = 1)' in first
+    best.click()
+    assert s_slider.value == pytest.approx(round(2 / 1.01, 2))
+    method_menu.value = "momentum"
+    best.click()
+    assert s_slider.value == pytest.approx(round(4 / 1.1**2, 2))
+    assert "momentum" in out.outputs[0]["data"]["text/html"]
+    method_menu.value = "Newton"  # s = 3.31 is no damping factor: the explorer says so instead of drawing
+    assert "must be in (0, 1]" in out.outputs[0]["data"]["text/html"]
+    best.click()
+    assert "exactly at step 1" in out.outputs[0]["data"]["text/html"]
+    method_menu.value = "exact line search"
+    assert s_slider.disabled
+    with pytest.raises(ValueError, match="b must be in"):
+        descent_explorer(b=2.0)
+    plt.close("all")
