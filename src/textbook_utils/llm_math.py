@@ -123,3 +123,102 @@ def gpt_parameter_count(*, n_vocab: int, d_model: int, n_layer: int, n_head: int
         counts["unembedding"] = 0
     counts["total"] = sum(counts.values())
     return counts
+
+
+# --------------------------------------------------------------------------- memory and FLOPs
+# Chapter "The landscape" (``book/questions/01_the_landscape.ipynb``): "will it
+# run on my laptop?" Weights, KV cache and optimizer state are counted in
+# bytes; activations (which depend on batch and sequence length) are not.
+
+#: bits per stored number (int8/int4 ignore the small overhead of quantisation scales)
+BITS_PER_PARAM = {"fp32": 32, "fp16": 16, "bf16": 16, "int8": 8, "int4": 4}
+
+#: published sizes and the architecture numbers the KV cache needs. ``d_kv`` is
+#: n_kv_heads x d_head (= d_model without grouped-query attention); ``None``
+#: where the cited paper does not give it.
+MODELS = {
+    "GPT-2 1.5B": {"n_params": 1_542_000_000, "n_layer": 48, "d_kv": 1_600, "n_ctx": 1_024,
+                   "source": "Radford et al. 2019, Table 2 (1542M, 48 layers, d_model 1600), §2.3 (context 1024)"},
+    "Llama 2 7B": {"n_params": 7_000_000_000, "n_layer": 32, "d_kv": 4_096, "n_ctx": 4_096,
+                   "source": "Touvron et al. 2023b, arXiv:2307.09288, Table 1; layers and width as "
+                             "LLaMA 7B, Touvron et al. 2023a, arXiv:2302.13971, Table 2"},
+    "Mistral 7B": {"n_params": 7_000_000_000, "n_layer": 32, "d_kv": 1_024, "n_ctx": 8_192,
+                   "source": "Jiang et al. 2023, arXiv:2310.06825, Table 1 (8 KV heads of 128)"},
+    "OLMo 7B": {"n_params": 7_000_000_000, "n_layer": 32, "d_kv": 4_096, "n_ctx": 2_048,
+                "source": "Groeneveld et al. 2024, arXiv:2402.00838, Table 1"},
+    "Llama 2 13B": {"n_params": 13_000_000_000, "n_layer": 40, "d_kv": 5_120, "n_ctx": 4_096,
+                    "source": "Touvron et al. 2023b, Table 1; layers and width as LLaMA 13B, "
+                              "Touvron et al. 2023a, Table 2"},
+    "Llama 2 70B": {"n_params": 70_000_000_000, "n_layer": None, "d_kv": None, "n_ctx": 4_096,
+                    "source": "Touvron et al. 2023b, Table 1 (grouped-query attention; KV width not "
+                              "tabulated there, so no KV cache here)"},
+    "GPT-3 175B": {"n_params": 175_000_000_000, "n_layer": 96, "d_kv": 12_288, "n_ctx": 2_048,
+                   "source": "Brown et al. 2020, arXiv:2005.14165, Table 2.1 and §2.1"},
+}
+
+
+def _count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+
+
+def _bits(dtype: str) -> int:
+    if dtype not in BITS_PER_PARAM:
+        raise ValueError(f"dtype must be one of {sorted(BITS_PER_PARAM)}, got {dtype!r}")
+    return BITS_PER_PARAM[dtype]
+
+
+def weight_memory_bytes(n_params: int, dtype: str = "bf16") -> int:
+    """Bytes to hold ``n_params`` weights stored as ``dtype`` (fp32, fp16, bf16, int8, int4)."""
+    _count("n_params", n_params)
+    return -(-n_params * _bits(dtype) // 8)  # ceiling: two int4 weights share a byte
+
+
+def kv_cache_bytes(*, n_layer: int, d_kv: int, n_ctx: int, batch: int = 1, dtype: str = "bf16") -> int:
+    """Bytes of the key/value cache: a key and a value vector of width ``d_kv``
+    (n_kv_heads x d_head) per layer, per token of context, per sequence."""
+    for name, value in (("n_layer", n_layer), ("d_kv", d_kv), ("n_ctx", n_ctx), ("batch", batch)):
+        _count(name, value)
+    return 2 * n_layer * n_ctx * d_kv * batch * _bits(dtype) // 8
+
+
+def training_memory_bytes(n_params: int, *, optimizer: str = "adam", mixed_precision: bool = True) -> dict[str, int]:
+    """Bytes of weights, gradients and optimizer state for training (activations excluded).
+
+    Adam keeps two fp32 moments per weight (8 bytes). In mixed precision
+    the weights and gradients are 16-bit and an fp32 master copy is kept:
+    2 + 2 + 4 + 8 = 16 bytes per parameter (Rajbhandari et al. 2020,
+    arXiv:1910.02054, §3.1); in plain fp32, 4 + 4 + 8 = 16 as well. Plain
+    SGD (no momentum) keeps no state.
+    """
+    _count("n_params", n_params)
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    if not isinstance(mixed_precision, bool):
+        raise TypeError(f"mixed_precision must be True or False, got {mixed_precision!r}")
+    w = 2 if mixed_precision else 4
+    parts = {"weights": w * n_params, "gradients": w * n_params,
+             "master_weights": 4 * n_params if mixed_precision else 0,
+             "optimizer_state": 8 * n_params if optimizer == "adam" else 0}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def training_flops(n_params: int, n_tokens: int) -> int:
+    """C ~ 6 N D: 2 N multiply-adds forward and 4 N backward per training token
+    (Kaplan et al. 2020, arXiv:2001.08361, §2.1; attention's context term ignored)."""
+    _count("n_params", n_params)
+    _count("n_tokens", n_tokens)
+    return 6 * n_params * n_tokens
+
+
+def inference_flops_per_token(n_params: int) -> int:
+    """~ 2 N: one multiply and one add per weight for each generated token."""
+    _count("n_params", n_params)
+    return 2 * n_params
+
+
+__all__ += ["BITS_PER_PARAM", "MODELS", "inference_flops_per_token", "kv_cache_bytes", "training_flops",
+            "training_memory_bytes", "weight_memory_bytes"]
