@@ -158,3 +158,88 @@ def plot_path(path, ax=None, *, label: str | None = None, color: str | None = No
     (line,) = ax.plot(path[:, 0], path[:, 1], marker=marker, ms=3, lw=1.2, color=color, label=label)
     ax.plot(path[0, 0], path[0, 1], "o", ms=8, mfc="none", color=line.get_color())
     return ax
+
+
+# --------------------------------------------------------------------------- Nielsen, chapter 1
+# "Perceptrons and sigmoid neurons" and "Learning to recognise digits"
+# (book/nielsen/01_perceptrons_and_sigmoid_neurons.ipynb, 02_learning_to_recognise_digits.ipynb).
+
+__all__ += ["plot_circuit", "plot_weight_images"]
+
+
+def plot_circuit(nodes, edges, ax=None, *, title: str | None = None):
+    """Draw a small circuit of perceptrons: circles joined by arrows labelled with weights.
+
+    ``nodes`` maps a name to ``(x, y, text)``: where the node sits and what it
+    shows (an input's name, or a perceptron's bias). ``edges`` is a list of
+    ``(from_name, to_name, weight_text)``, optionally with a fourth entry, the
+    fraction of the way along the arrow where the label sits (default 0.45);
+    an empty weight text draws no label.
+    """
+    nodes = dict(nodes)
+    for name, spec in nodes.items():
+        if len(spec) != 3:
+            raise ValueError(f"node {name!r} must be (x, y, text), got {spec!r}")
+    for edge in edges:
+        if len(edge) not in (3, 4) or edge[0] not in nodes or edge[1] not in nodes:
+            raise ValueError(f"edge {edge!r} must be (from, to, weight_text[, label_at]) between named nodes")
+        if len(edge) == 4 and not 0 <= edge[3] <= 1:
+            raise ValueError(f"edge {edge!r}: label_at must lie in [0, 1]")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    radius = 0.28
+    for src, dst, text, *label_at in edges:
+        t = label_at[0] if label_at else 0.45
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        d = np.hypot(x1 - x0, y1 - y0)
+        ux, uy = (x1 - x0) / d, (y1 - y0) / d
+        ax.annotate("", xy=(x1 - radius * ux, y1 - radius * uy), xytext=(x0 + radius * ux, y0 + radius * uy),
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2))
+        if text:
+            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=8, color="tab:blue",
+                    ha="center", va="bottom")
+    for name, (x, y, text) in nodes.items():
+        ax.add_patch(plt.Circle((x, y), radius, fc="white", ec="black", lw=1.2, zorder=3))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=4)
+    xs = [x for x, _, _ in nodes.values()]
+    ys = [y for _, y, _ in nodes.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_weight_images(W, *, ncols: int = 10, titles=None, fig=None):
+    """Each row of ``W`` (the weights into one neuron, ``(m, 784)``) as a 28 × 28 image.
+
+    Colours are symmetric about zero, one scale for all panels: red pixels
+    push the neuron on, blue pixels push it off, white ones do nothing.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[1] != 784:
+        raise ValueError(f"W must have shape (m, 784), one row per neuron; got {W.shape}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    if titles is not None and len(titles) != len(W):
+        raise ValueError(f"got {len(titles)} titles for {len(W)} neurons")
+    ncols = min(ncols, len(W))
+    nrows = -(-len(W) // ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(1.0 * ncols, 1.1 * nrows))
+    fig.clear()
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    vmax = float(np.abs(W).max()) or 1.0
+    for k, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= len(W):
+            ax.axis("off")
+            continue
+        ax.imshow(W[k].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        if titles is not None:
+            ax.set_title(str(titles[k]), fontsize=8)
+    fig.tight_layout()
+    return fig
