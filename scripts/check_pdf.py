@@ -79,13 +79,20 @@ def chapter_title(path: Path) -> str:
 
 
 def shown_figures(path: Path) -> int:
-    """PNG figures the chapter displays (not hidden, not glued for use elsewhere, not inside a widget)."""
+    """Figures the chapter shows: PNG outputs (not hidden, not glued for use elsewhere), and the
+    figures inside its widgets, which the PDF shows as executed (scripts/widget_figures.py)."""
+    from widget_figures import _images, _widget_state   # beside this file
+
     _, outputs = _markdown_and_outputs(path)
-    return sum(
-        1 for out in outputs
-        if "image/png" in out.get("data", {}) and WIDGET_VIEW not in out.get("data", {})
-        and "scrapbook" not in out.get("metadata", {})
-    )
+    state = _widget_state(path)
+    count = 0
+    for out in outputs:
+        data = out.get("data", {})
+        if WIDGET_VIEW in data:
+            count += len(_images(state, data[WIDGET_VIEW]["model_id"]))
+        elif "image/png" in data and "scrapbook" not in out.get("metadata", {}):
+            count += 1
+    return count
 
 
 def has_math(path: Path) -> bool:
@@ -121,7 +128,7 @@ def check(pdf: Path) -> list[str]:
     images = images_per_page(pdf)
     chapters = toc_chapters()
     problems: list[str] = []
-    starts: list[int] = []
+    starts: list[int | None] = []
     previous = -1
     for path in chapters:
         title = normalise(chapter_title(path))
@@ -129,14 +136,15 @@ def check(pdf: Path) -> list[str]:
         hits = [i for i, page in enumerate(pages) if i > previous and opening.search(normalise(page))]
         if not hits:
             problems.append(f"{path.relative_to(REPO)}: no page after the previous chapter opens with its title {title!r}")
-            starts.append(previous)
+            starts.append(None)
             continue
         previous = hits[0]
         starts.append(hits[0])
-    ends = starts[1:] + [len(pages)]
-    for path, start, end in zip(chapters, starts, ends):
-        if start < 0:
+    found_starts = [s for s in starts if s is not None] + [len(pages)]
+    for path, start in zip(chapters, starts):
+        if start is None:
             continue
+        end = found_starts[found_starts.index(start) + 1]
         # pdfimages numbers pages from 1; pages[] from 0.
         found = sum(images.get(n + 1, 0) for n in range(start, end))
         wanted = shown_figures(path)
