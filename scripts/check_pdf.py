@@ -124,9 +124,11 @@ def images_per_page(pdf: Path) -> dict[int, int]:
 
 
 def check(pdf: Path) -> list[str]:
-    pages = pdf_pages(pdf)
-    images = images_per_page(pdf)
-    chapters = toc_chapters()
+    return check_pages(pdf_pages(pdf), images_per_page(pdf), toc_chapters())
+
+
+def check_pages(pages: list[str], images: dict[int, int], chapters: list[Path]) -> list[str]:
+    """The problems found in a PDF's page texts and image counts (pages numbered from 1)."""
     problems: list[str] = []
     starts: list[int | None] = []
     previous = -1
@@ -135,7 +137,7 @@ def check(pdf: Path) -> list[str]:
         opening = re.compile(r"^chapter\b.{0,40}?" + re.escape(title))
         hits = [i for i, page in enumerate(pages) if i > previous and opening.search(normalise(page))]
         if not hits:
-            problems.append(f"{path.relative_to(REPO)}: no page after the previous chapter opens with its title {title!r}")
+            problems.append(f"{_name(path)}: no page after the previous chapter opens with its title {title!r}")
             starts.append(None)
             continue
         previous = hits[0]
@@ -149,13 +151,17 @@ def check(pdf: Path) -> list[str]:
         found = sum(images.get(n + 1, 0) for n in range(start, end))
         wanted = shown_figures(path)
         if found < wanted:
-            problems.append(f"{path.relative_to(REPO)}: {wanted} figures in the chapter, {found} images in its PDF pages")
+            problems.append(f"{_name(path)}: {wanted} figures in the chapter, {found} images in its PDF pages")
         text = "".join(pages[start:end])
         if has_math(path) and not re.search(r"[\U0001D400-\U0001D7FF]", text):
-            problems.append(f"{path.relative_to(REPO)}: has math, but its PDF pages show no typeset math")
+            problems.append(f"{_name(path)}: has math, but its PDF pages show no typeset math")
         if re.search(r"\$\$|\\frac|\\begin\{", text):
-            problems.append(f"{path.relative_to(REPO)}: raw TeX in its PDF pages")
+            problems.append(f"{_name(path)}: raw TeX in its PDF pages")
     return problems
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def main(argv: list[str]) -> int:

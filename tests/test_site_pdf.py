@@ -1,0 +1,94 @@
+"""The PDF check (scripts/check_pdf.py) catches missing chapters, figures and math.
+
+The PDF itself is built and checked by .ci/run (README, "The three commands");
+these tests feed the checker made-up page texts, so they need no TeX.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+_spec = importlib.util.spec_from_file_location("check_pdf", REPO / "scripts" / "check_pdf.py")
+check_pdf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_pdf)
+
+PNG = "iVBORw0KGgo="
+
+
+def _chapter(folder, name, title, figures, math=True):
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": [f"# {title}\n", "\n",
+              "Text with $a = \\sigma(z)$.\n" if math else "Text.\n"]}]
+    for _ in range(figures):
+        cells.append({"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["plot();"],
+                      "outputs": [{"output_type": "display_data", "metadata": {},
+                                   "data": {"image/png": PNG, "text/plain": ["<Figure>"]}}]})
+    # A hidden figure does not count.
+    cells.append({"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "execution_count": 2,
+                  "source": ["x"], "outputs": [{"output_type": "display_data", "metadata": {},
+                                                "data": {"image/png": PNG}}]})
+    path = folder / f"{name}.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+@pytest.fixture
+def chapters(tmp_path):
+    return [_chapter(tmp_path, "a", "But what is a neural network?", 2),
+            _chapter(tmp_path, "b", "Gradient descent: downhill", 1, math=False)]
+
+
+def _pages(*chapter_pages):
+    front = ["Neural Networks, Executed", "CONTENTS\n1 But what is a neural network? . . . . . 3\n"
+             "2 Gradient descent: downhill . . . . . 5"]
+    return front + list(chapter_pages)
+
+
+GOOD = _pages("CHAPTER\n\nONE\n\nBUT WHAT IS A NEURAL NETWORK?\n\nwith 𝑎 = 𝜎(𝑧)", "more 𝑊",
+              "CHAPTER\n\nTWO\n\nGRADIENT DESCENT: DOWNHILL\n\ntext")
+
+
+def test_a_complete_pdf_passes(chapters):
+    assert [check_pdf.shown_figures(c) for c in chapters] == [2, 1]
+    assert check_pdf.check_pages(GOOD, {3: 1, 4: 1, 5: 1}, chapters) == []
+
+
+def test_a_missing_chapter_is_reported(chapters):
+    pages = GOOD[:4]
+    problems = check_pdf.check_pages(pages, {3: 1, 4: 1}, chapters)
+    assert len(problems) == 1 and "gradient descent: downhill" in problems[0]
+
+
+def test_a_title_only_in_the_contents_does_not_count(chapters):
+    problems = check_pdf.check_pages(GOOD[:2], {}, chapters)
+    assert len(problems) == 2
+
+
+def test_chapters_out_of_order_are_reported(chapters):
+    pages = _pages(GOOD[4], GOOD[2], GOOD[3])
+    problems = check_pdf.check_pages(pages, {3: 1, 4: 1, 5: 1}, chapters)
+    assert any("gradient descent" in p for p in problems)
+
+
+def test_missing_figures_are_reported(chapters):
+    problems = check_pdf.check_pages(GOOD, {3: 1, 5: 1}, chapters)
+    assert problems == [f"{chapters[0]}: 2 figures in the chapter, 1 images in its PDF pages"]
+
+
+def test_untypeset_math_is_reported(chapters):
+    pages = list(GOOD)
+    pages[2] = "CHAPTER\n\nONE\n\nBUT WHAT IS A NEURAL NETWORK?\n\nwith $a = \\sigma(z)$"
+    pages[3] = "more"
+    problems = check_pdf.check_pages(pages, {3: 1, 4: 1, 5: 1}, chapters)
+    assert any("no typeset math" in p for p in problems)
+
+
+def test_raw_tex_is_reported(chapters):
+    pages = list(GOOD)
+    pages[4] += "\n\\frac{1}{2}"
+    problems = check_pdf.check_pages(pages, {3: 1, 4: 1, 5: 1}, chapters)
+    assert problems == [f"{chapters[1]}: raw TeX in its PDF pages"]
