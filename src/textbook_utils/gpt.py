@@ -305,6 +305,7 @@ def train(model: GPT, train_data, val_data, cfg: TrainConfig | None = None, *, d
     validation loss and the seconds elapsed (evaluation time excluded).
     ``target_loss`` stops training at the first evaluation that reaches it.
     ``log`` (e.g. ``print``) receives one line per evaluation.
+    ``history["optimizer"]`` is the optimizer, for :func:`save_checkpoint`.
     """
     cfg = cfg or TrainConfig()
     device = pick_device(device)
@@ -375,9 +376,12 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=CHECKPOINT)
     parser.add_argument("--device", default=None)
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     args = parser.parse_args(argv)
     if not args.train:
         parser.error("nothing to do: pass --train")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     tok, train_ids, val_ids = shakespeare_data()
     model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
     cfg = TrainConfig(iters=args.iters, seed=args.seed, eval_interval=max(1, min(250, args.iters)))
