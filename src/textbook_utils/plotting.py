@@ -160,6 +160,63 @@ def plot_path(path, ax=None, *, label: str | None = None, color: str | None = No
     return ax
 
 
+# --------------------------------------------------------------------------- transformers
+# Chapters "GPT: what a transformer does" and "Attention in transformers"
+# (book/3b1b/05_gpt.ipynb, 06_attention.ipynb).
+
+__all__ += ["plot_attention_pattern", "plot_token_probabilities"]
+
+
+def _shown(token: str) -> str:
+    """A token as a readable tick label: spaces and newlines made visible."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
+
+
+def plot_attention_pattern(A, tokens, ax=None, *, title: str | None = None):
+    """Heatmap of one head's attention pattern, row = query, column = key.
+
+    ``A`` is ``(T, T)`` with rows summing to 1 (a causal pattern is zero
+    above the diagonal); ``tokens`` are the ``T`` token strings.
+    """
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be a square (T, T) pattern, got shape {A.shape}")
+    if len(tokens) != A.shape[0]:
+        raise ValueError(f"need {A.shape[0]} tokens for a {A.shape} pattern, got {len(tokens)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
+    labels = [_shown(t) for t in tokens]
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, family="monospace")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7, family="monospace")
+    ax.set_xlabel("key (looked at)")
+    ax.set_ylabel("query (updated)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_token_probabilities(probs, tokens, ax=None, *, title: str | None = None):
+    """Horizontal bars of next-token probabilities, largest on top."""
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim != 1 or len(probs) != len(tokens):
+        raise ValueError(f"probs must be 1-D with one entry per token, got {probs.shape} "
+                         f"and {len(tokens)} tokens")
+    if np.any(probs < 0) or np.any(probs > 1):
+        raise ValueError("probabilities must lie in [0, 1]")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 0.25 * len(probs) + 0.8))
+    y = np.arange(len(probs))[::-1]
+    ax.barh(y, probs, color="tab:blue")
+    ax.set_yticks(y, [repr(t)[1:-1] if t not in (" ", "\n") else _shown(t) for t in tokens],
+                  family="monospace", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
 # --------------------------------------------------------------------------- Nielsen, chapter 1
 # "Perceptrons and sigmoid neurons" and "Learning to recognise digits"
 # (book/nielsen/01_perceptrons_and_sigmoid_neurons.ipynb, 02_learning_to_recognise_digits.ipynb).

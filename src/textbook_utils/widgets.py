@@ -194,3 +194,60 @@ def descent_explorer(b: float = 0.1, method: str = "exact line search", s: float
     best.on_click(set_best)
     redraw()
     return widgets.VBox([widgets.HBox([b_slider, method_menu]), widgets.HBox([s_slider, best]), out])
+
+
+# --------------------------------------------------------------------------- temperature
+# Chapter "GPT: what a transformer does" (book/3b1b/05_gpt.ipynb).
+
+__all__ += ["temperature_explorer"]
+
+
+def temperature_explorer(logits, tokens, *, temperature: float = 1.0, top: int = 15,
+                         prompt: str | None = None):
+    """A temperature slider over a real next-token distribution.
+
+    ``logits`` is ``(vocab,)`` — the model's raw scores for the next token —
+    and ``tokens`` the ``vocab`` token strings. The bars show
+    softmax(logits / T) for the ``top`` most likely tokens (the order does not
+    depend on T: temperature never reorders tokens, it only sharpens or
+    flattens). The slider runs from 0 (argmax) to 3; 2 is where OpenAI's API
+    stops, a cap, not a mathematical limit.
+    """
+    from .plotting import plot_token_probabilities
+
+    logits = np.asarray(logits, dtype=float)
+    if logits.ndim != 1 or len(logits) != len(tokens):
+        raise ValueError(f"logits must be 1-D with one entry per token, got {logits.shape} "
+                         f"and {len(tokens)} tokens")
+    if not 0 <= temperature <= 3:
+        raise ValueError(f"temperature must be in [0, 3], got {temperature}")
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(logits):
+        raise ValueError(f"top must be an integer in [1, {len(logits)}], got {top!r}")
+    order = np.argsort(-logits, kind="stable")[:top]
+
+    slider = widgets.FloatSlider(value=temperature, min=0.0, max=3.0, step=0.05, description="T",
+                                 continuous_update=False, readout_format=".2f")
+    out = widgets.Output()
+
+    def redraw(change=None):
+        T = slider.value
+        if T == 0:
+            probs = np.zeros_like(logits)
+            probs[int(np.argmax(logits))] = 1.0
+        else:
+            z = logits / T
+            probs = np.exp(z - z.max())
+            probs /= probs.sum()
+        shown = [tokens[i] for i in order]
+        where = f" after {prompt!r}" if prompt else ""
+        fig = plot_token_probabilities(probs[order], shown,
+                                       title=f"next token{where}, T = {T:.2f}")
+        alt = (f"Bar chart of the {top} most likely next tokens{where} at temperature {T:.2f}; "
+               f"the top token {shown[0]!r} has probability {probs[order[0]]:.2f}.")
+        out.outputs = ()
+        out.append_display_data(figure_html(fig, alt))
+        plt.close(fig)
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([slider, out])
