@@ -8,7 +8,8 @@ For every chapter listed in ``_toc.yml``, in order, the PDF must have a page
 that opens the chapter ("CHAPTER ONE" and the chapter's title); the
 pages up to the next chapter must hold at least as many images as the
 chapter shows figures, and, where the chapter has math, typeset math
-(mathematical italic letters, not ``$...$``). Reads the PDF with Poppler's
+(mathematical italic letters, not ``$...$``). No character may have been
+dropped for want of a glyph (xelatex's "Missing character" in ``book.log``). Reads the PDF with Poppler's
 ``pdftotext`` and ``pdfimages`` (Debian package ``poppler-utils``). Exits 1
 and says what is missing otherwise.
 """
@@ -164,6 +165,20 @@ def _name(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
+# Invisible characters whose absence from a font changes nothing on the page.
+_INVISIBLE = {"U+FE0F", "U+FE0E", "U+200B", "U+200D"}
+
+
+def missing_characters(log_text: str) -> dict[str, int]:
+    """Characters xelatex dropped because the font lacks them ("Missing character" in the log)."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"Missing character: There is no (.*?) \((U\+[0-9A-F]+)\) in font (\S+)", log_text):
+        if match.group(2) not in _INVISIBLE:
+            key = f"{match.group(1)} ({match.group(2)}) in {match.group(3).split('/')[0]}"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
@@ -173,6 +188,10 @@ def main(argv: list[str]) -> int:
         print(f"{pdf} does not exist: build it with the README's PDF command first", file=sys.stderr)
         return 1
     problems = check(pdf)
+    log = pdf.with_suffix(".log")
+    if log.is_file():
+        for character, count in missing_characters(log.read_text(errors="replace")).items():
+            problems.append(f"{pdf}: the font lacks {character}, so the PDF drops it ({count} times; see {log})")
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
