@@ -88,7 +88,10 @@ def site(tmp_path_factory) -> Path:
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )
     if result.returncode != 0:
-        pytest.fail(f"the site build failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+        output = result.stdout + "\n" + result.stderr
+        problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        pytest.fail(f"the site build failed (exit {result.returncode}); warnings and errors:\n"
+                    + "\n".join(problems[:60]) + f"\n\nend of the output:\n{result.stderr[-3000:]}")
     html = out / "_build" / "html"
     assert (html / "index.html").is_file()
     return html
