@@ -23,10 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "LeastSquares", "Quadratic", "exact_line_search", "exact_line_search_closed_form",
-    "gradient_descent", "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "iteration_rate", "measured_rate",
-    "model_problem",
-    "newton", "noise_ball", "sgd", "steepest_descent_rate", "strang_start",
+    "LeastSquares", "Quadratic", "exact_line_search", "exact_line_search_closed_form", "gradient_descent",
+    "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "iteration_rate", "measured_rate",
+    "model_problem", "newton", "noise_ball", "sgd", "steepest_descent_rate", "strang_start",
 ]
 
 
@@ -57,6 +56,12 @@ def _positive(v, name: str) -> float:
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a positive number, got {v}")
     return float(v)
+
+
+def _beta(beta) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) or not 0 <= beta < 1:
+        raise ValueError(f"beta must be a number in [0, 1), got {beta!r}")
+    return float(beta)
 
 
 class Quadratic:
@@ -158,8 +163,7 @@ def iteration_rate(eigenvalues, s: float, beta: float = 0.0) -> float:
     """
     lam = _vector(np.atleast_1d(eigenvalues), None, "eigenvalues")
     s = _positive(s, "s")
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) or not 0 <= beta < 1:
-        raise ValueError(f"beta must be a number in [0, 1), got {beta!r}")
+    beta = _beta(beta)
     radii = [np.max(np.abs(np.linalg.eigvals([[1 + beta - s * l, -beta], [1.0, 0.0]]))) for l in lam]
     return float(max(radii))
 
@@ -229,8 +233,7 @@ def heavy_ball(grad, x0, s: float, beta: float, n_steps: int) -> np.ndarray:
     """
     x = _vector(x0, None, "x0")
     s = _positive(s, "s")
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) or not 0 <= beta < 1:
-        raise ValueError(f"beta must be a number in [0, 1), got {beta!r}")
+    beta = _beta(beta)
     previous, path = x, [x]
     for _ in range(_count(n_steps, "n_steps")):
         x, previous = x - s * grad(x) + beta * (x - previous), x
