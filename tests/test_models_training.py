@@ -161,3 +161,15 @@ def test_fit_rejects_bad_arguments(mnist):
         fit(Network([784, 10]), train, **ok)
     with pytest.raises(ValueError, match="needs test data"):
         fit(model, train, target_accuracy=0.9, **ok)
+
+
+def test_dropout_acts_only_in_training_mode():
+    torch.manual_seed(0)
+    model = MLP([20, 50, 3], activation="relu", dropout=0.5)
+    x = torch.rand(4, 20)
+    model.train()
+    assert not torch.equal(model(x), model(x))  # a different half of the neurons each time
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    with pytest.raises(ValueError, match="dropout must be a probability"):
+        MLP([4, 2], dropout=1.0)

@@ -44,11 +44,15 @@ class MLP(nn.Module):
     ``"gelu"``. Parameters start from PyTorch's default initialisation; call
     :func:`textbook_utils.device.seed_everything` first to fix them.
 
+    ``dropout`` (default 0): during training, each hidden activation is set
+    to 0 with this probability (and the others scaled up to compensate), a
+    regulariser that discourages memorising; ``model.eval()`` turns it off.
+
     Inputs may be ``(B, 784)`` rows or ``(B, 28, 28)`` images (flattened);
     the output is z^L of shape ``(B, 10)``.
     """
 
-    def __init__(self, sizes, activation: str = "sigmoid"):
+    def __init__(self, sizes, activation: str = "sigmoid", *, dropout: float = 0.0):
         super().__init__()
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise TypeError(f"sizes must be a list of layer sizes such as [784, 16, 16, 10], got {sizes!r}")
@@ -60,8 +64,11 @@ class MLP(nn.Module):
                 raise ValueError(f"every layer size must be a positive integer, got sizes={sizes}")
         if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         self.sizes = [int(s) for s in sizes]
         self.activation = activation
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.layers = nn.ModuleList(nn.Linear(n, m) for n, m in zip(self.sizes[:-1], self.sizes[1:]))
         self.sigma = ACTIVATIONS[activation]()
 
@@ -90,7 +97,7 @@ class MLP(nn.Module):
         if a.ndim != 2 or a.shape[1] != self.sizes[0]:
             raise ValueError(f"input has shape {tuple(x.shape)}; expected (B, {self.sizes[0]}) rows")
         for layer in self.layers[:-1]:
-            a = self.sigma(layer(a))  # a' = sigma(a W^T + b): (B, m)
+            a = self.dropout(self.sigma(layer(a)))  # a' = sigma(a W^T + b): (B, m)
         return self.layers[-1](a)  # z^L: (B, n_out)
 
     def extra_repr(self) -> str:
