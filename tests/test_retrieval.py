@@ -1,0 +1,58 @@
+"""Passages, TF-IDF search and the pipeline, on small texts written here."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from textbook_utils import retrieval as R
+
+
+def test_terms_drop_stop_words():
+    assert R.terms("What is the GPT-3 context window?") == ["gpt", "3", "context", "window"]
+
+
+def test_split_passages_respects_the_size():
+    text = "\n\n".join(f"Paragraph number {i} has some words." for i in range(20))
+    parts = R.split_passages(text, "x.md", max_chars=100)
+    assert all(len(p.text) <= 100 for p in parts) and all(p.source == "x.md" for p in parts)
+    assert " ".join(p.text for p in parts) == " ".join(text.split())
+    with pytest.raises(ValueError):
+        R.split_passages(text, "x.md", max_chars=10)
+
+
+def test_book_passages_read_pages_and_notebook_markdown(tmp_path):
+    (tmp_path / "part").mkdir()
+    (tmp_path / "part" / "page.md").write_text("# Title\n\nSee {term}`epoch` here.\n\n```python\nx = 1\n```\n")
+    nb = {"cells": [{"cell_type": "markdown", "source": ["Gradient descent ", "walks downhill."]},
+                    {"cell_type": "code", "source": ["print('hidden')"]}]}
+    (tmp_path / "part" / "chapter.ipynb").write_text(json.dumps(nb))
+    passages = R.book_passages(tmp_path)
+    assert [p.source for p in passages] == ["part/chapter.ipynb", "part/page.md"]
+    assert passages[0].text == "Gradient descent walks downhill."
+    assert "epoch" in passages[1].text and "{term}" not in passages[1].text and "x = 1" not in passages[1].text
+
+
+def test_tfidf_vectors_and_search():
+    texts = ["the cat sat on the mat", "dogs chase cats", "stock prices fell sharply"]
+    index = R.TfidfIndex(texts)
+    assert np.allclose(np.linalg.norm(index.matrix, axis=1), 1)
+    # idf by hand: "cat" occurs in 1 of 3 texts, "sat" too; "mat" too
+    assert index.idf[index.vocab["cat"]] == pytest.approx(math.log(3) + 1)
+    hits = index.search(index.embed("prices of stock"), k=2)
+    assert hits[0][0] == 2 and hits[0][1] > hits[1][1]
+    assert index.search(index.embed("cat on a mat"), k=1)[0][0] == 0
+    with pytest.raises(ValueError):
+        index.search(np.zeros(3), k=1)
+
+
+def test_pipeline_runs_steps_in_order_and_keeps_the_trace():
+    pipe = R.Pipeline([("double", lambda x: 2 * x), ("increment", lambda x: x + 1)])
+    assert pipe(5) == 11
+    out, trace = pipe.run(5)
+    assert out == 11 and trace == {"double": 10, "increment": 11}
+    with pytest.raises(ValueError):
+        R.Pipeline([("a", abs), ("a", abs)])
+    with pytest.raises(TypeError):
+        R.Pipeline([abs])
