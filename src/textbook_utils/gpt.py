@@ -14,8 +14,10 @@ The same code trains on ``cpu``, ``cuda`` or ``mps`` (see
 :func:`textbook_utils.device.pick_device`); on a GPU it can use bfloat16
 autocast and ``torch.compile``. Training is one :func:`train_step` per
 mini-batch and a checkpoint is a plain dict of the model's config and state
-(and optionally the optimizer's and the loop's), so the loop can later be
-wrapped in ``DistributedDataParallel`` without changing its shape.
+(and optionally the optimizer's and the loop's). Launched by ``torchrun``,
+:func:`train` wraps the model in ``DistributedDataParallel`` and each rank
+takes its slice of every global batch (:mod:`textbook_utils.distributed`,
+chapter "Scaling up"; entry point ``python -m textbook_utils.train_gpt``).
 
 Reproduce the committed checkpoint (about 2,000 iterations; minutes on a CPU)::
 
@@ -34,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import distributed
 from .attention import MultiHeadAttention
 from .device import pick_device, seed_everything
 from .tokenizers import CharTokenizer
@@ -306,28 +309,41 @@ def train(model: GPT, train_data, val_data, cfg: TrainConfig | None = None, *, d
     ``target_loss`` stops training at the first evaluation that reaches it.
     ``log`` (e.g. ``print``) receives one line per evaluation.
     ``history["optimizer"]`` is the optimizer, for :func:`save_checkpoint`.
+
+    Under torchrun with W processes, each rank trains on ``cfg.batch_size / W``
+    of every global batch of ``cfg.batch_size`` windows (which W must divide);
+    only rank 0 logs.
     """
     cfg = cfg or TrainConfig()
+    if distributed.launched():  # started by torchrun: join the other ranks, one device each
+        device = distributed.setup(device).device
+        if cfg.batch_size % distributed.world_size():
+            raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes "
+                             f"{distributed.world_size()}")
     device = pick_device(device)
     seed_everything(cfg.seed)
     model.to(device).train()
     optimizer = make_optimizer(model, cfg)
     on_gpu = device.type == "cuda"
-    step_model = torch.compile(model) if (cfg.compile and on_gpu) else model
+    ddp = distributed.wrap(model)  # model itself unless several processes train together
+    step_model = torch.compile(ddp) if (cfg.compile and on_gpu) else ddp
     generator = torch.Generator().manual_seed(cfg.seed)
     history = {"iter": [], "train_loss": [], "val_loss": [], "seconds": []}
     running, seconds, t0 = [], 0.0, time.perf_counter()
     for it in range(1, cfg.iters + 1):
         x, y = get_batch(train_data, model.cfg.block_size, cfg.batch_size, generator)
+        if ddp is not model:  # this rank's slice of the global batch (same draw on every rank)
+            x, y = distributed.shard(x)[0], distributed.shard(y)[0]
         loss = train_step(step_model, optimizer, x.to(device), y.to(device), lr=lr_at(it - 1, cfg),
                           grad_clip=cfg.grad_clip, amp=cfg.amp and on_gpu)
         running.append(loss)
         if it % cfg.eval_interval == 0 or it == cfg.iters:
             seconds += time.perf_counter() - t0
             val = estimate_loss(model, val_data, max_blocks=cfg.eval_blocks)
-            for key, value in zip(history, (it, torch.stack(running).mean().item(), val, seconds)):
+            train_loss = distributed.mean_over_ranks(torch.stack(running).mean()).item()
+            for key, value in zip(history, (it, train_loss, val, seconds)):
                 history[key].append(value)
-            if log:
+            if log and distributed.is_main():
                 log(f"iter {it:5d}  train {history['train_loss'][-1]:.4f}  val {val:.4f}  "
                     f"{seconds:.1f} s elapsed")
             running, t0 = [], time.perf_counter()

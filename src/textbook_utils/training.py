@@ -12,9 +12,11 @@ Chapter "Gradient descent" (``book/3b1b/02_gradient_descent.ipynb``) trains
    backward, optimiser step), on CUDA under automatic mixed precision.
 
 The same call runs on ``cpu``, ``cuda`` or ``mps`` unchanged
-(:func:`textbook_utils.device.pick_device`). :func:`train_step` is the unit a
-multi-GPU version (``DistributedDataParallel``) wraps; this module itself is
-single-device.
+(:func:`textbook_utils.device.pick_device`). Launched by ``torchrun`` with
+several processes, :func:`fit` joins them (:mod:`textbook_utils.distributed`):
+the model is wrapped in ``DistributedDataParallel`` and each rank trains on its
+own slice of every global mini-batch (chapter "Scaling up"). Alone, it runs
+exactly the single-device loop described above.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import distributed
 from .device import pick_device
 
 __all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "accuracy", "fit", "loss_function", "make_optimizer", "train_step"]
@@ -223,6 +226,8 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float, opt
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if distributed.launched():  # started by torchrun: join the other ranks, one device each
+        device = distributed.setup(device).device
     device = pick_device(device)
     amp_dtype, scaler = _amp_settings(amp, device)
     n_in, n_out = (model.sizes[0], model.sizes[-1]) if hasattr(model, "sizes") else (None, None)
@@ -234,7 +239,7 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float, opt
     if cpu_threads is not None and device.type == "cpu":
         torch.set_num_threads(cpu_threads)
     try:
-        return _fit_loop(model, X, y, test_t, device=device, loss_fn=loss_fn, amp_dtype=amp_dtype,
+        return _fit_loop(model, distributed.wrap(model), X, y, test_t, device=device, loss_fn=loss_fn, amp_dtype=amp_dtype,
                          scaler=scaler, epochs=epochs, batch_size=batch_size, eval_train=eval_train,
                          target_accuracy=target_accuracy, max_steps=max_steps, progress=progress, seed=seed,
                          schedule=schedule,
@@ -244,9 +249,13 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float, opt
         torch.set_num_threads(threads_before)
 
 
-def _fit_loop(model, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, opt, epochs, batch_size,
+def _fit_loop(model, ddp, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, opt, epochs, batch_size,
               eval_train, target_accuracy, max_steps, progress, seed, schedule) -> dict:
-    """The epochs of :func:`fit`, on arguments it has checked; data already on ``device``."""
+    """The epochs of :func:`fit`, on arguments it has checked; data already on ``device``.
+
+    ``ddp`` is the model that takes the steps: ``model`` itself, or its
+    ``DistributedDataParallel`` wrapper under torchrun.
+    """
     generator = torch.Generator().manual_seed(seed)  # batch order, drawn on the CPU: same on every device
     steps_per_epoch = math.ceil(len(X) / batch_size)
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
@@ -254,7 +263,7 @@ def _fit_loop(model, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, opt, e
     if schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / total)))
     bar = None
-    if _show_progress(progress):
+    if _show_progress(progress) and distributed.is_main():
         from tqdm.auto import tqdm
         bar = tqdm(total=total, desc="training", unit="step")
     history = {"epoch": [], "loss": [], "seconds": [], "steps": [], "device": str(device)}
@@ -269,7 +278,13 @@ def _fit_loop(model, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, opt, e
         epoch_steps = 0
         for k in range(0, len(X), batch_size):
             idx = order[k:k + batch_size]
-            loss_sum += train_step(model, opt, loss_fn, X[idx], y[idx], amp_dtype=amp_dtype, scaler=scaler)
+            step_loss = loss_fn
+            if ddp is not model:  # torchrun: this rank's slice of the global batch
+                if len(idx) < distributed.world_size():
+                    continue  # a last batch too small to give every rank an example
+                idx, weight = distributed.shard(idx)
+                step_loss = distributed.weighted(loss_fn, weight)
+            loss_sum += train_step(ddp, opt, step_loss, X[idx], y[idx], amp_dtype=amp_dtype, scaler=scaler)
             if scheduler is not None:
                 scheduler.step()
             steps, epoch_steps = steps + 1, epoch_steps + 1
@@ -278,7 +293,7 @@ def _fit_loop(model, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, opt, e
             if max_steps is not None and steps >= max_steps:
                 break
         history["epoch"].append(epoch)
-        history["loss"].append(loss_sum.item() / epoch_steps)
+        history["loss"].append(distributed.mean_over_ranks(loss_sum).item() / epoch_steps)
         if eval_train:
             history["train_accuracy"].append(accuracy(model, X, y, amp_dtype=amp_dtype))
         if test_t is not None:
