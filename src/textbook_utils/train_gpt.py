@@ -57,6 +57,7 @@ def main(argv=None) -> dict:
     import torch
 
     args = parser().parse_args(argv)
+    joined_here = not distributed.is_distributed()  # else a caller joined and will leave
     info = distributed.setup(args.device)
     try:
         if args.threads:
@@ -83,7 +84,8 @@ def main(argv=None) -> dict:
                 torch.distributed.barrier()
         return history
     finally:
-        distributed.teardown()
+        if joined_here:
+            distributed.teardown()
 
 
 if __name__ == "__main__":

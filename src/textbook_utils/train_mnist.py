@@ -67,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> dict:
     """Parse ``argv``, train, save (rank 0); return the history (every rank)."""
     args = parser().parse_args(argv)
+    joined_here = not distributed.is_distributed()  # else a caller joined and will leave
     info = distributed.setup(args.device)
     try:
         seed_everything(args.seed)  # same initial weights everywhere (DDP also copies rank 0's)
@@ -93,7 +94,8 @@ def main(argv=None) -> dict:
             args.summary.write_text(json.dumps(history, indent=1))
         return history
     finally:
-        distributed.teardown()
+        if joined_here:
+            distributed.teardown()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,329 @@
+"""textbook_utils.distributed, the torchrun entry points and bench/gpu_check.py.
+
+The distributed tests launch real ``torch.distributed.run`` jobs (2 CPU
+processes, gloo, on 127.0.0.1) as subprocesses with a hard timeout, and check
+that (a) after every step both ranks hold identical parameters and (b) they
+match one process trained on the same global batches; that checkpoints move
+between distributed and single-process runs; and that a failing or killed rank
+makes the launcher exit non-zero, naming the failure, instead of hanging.
+"""
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from textbook_utils import distributed, gpt, train_gpt, train_mnist
+from textbook_utils.data import load_mnist
+from textbook_utils.device import seed_everything
+from textbook_utils.models import MLP
+from textbook_utils.training import accuracy, fit, loss_function, make_optimizer, train_step
+
+REPO = Path(__file__).resolve().parents[1]
+LAUNCH_TIMEOUT_S = 240  # generous: the test machine may be shared; a hang still fails
+
+
+# --------------------------------------------------------------------------- single process
+
+def test_single_process_is_rank_0_of_1(monkeypatch):
+    for name in distributed.LAUNCH_ENV:
+        monkeypatch.delenv(name, raising=False)
+    info = distributed.setup("cpu")
+    assert (info.rank, info.world_size, info.backend) == (0, 1, None)
+    assert not distributed.is_distributed() and distributed.is_main()
+    model = torch.nn.Linear(2, 1)
+    assert distributed.wrap(model) is model
+    value = torch.tensor(1.5)
+    assert distributed.mean_over_ranks(value) is value
+
+
+def test_backend_is_gloo_on_cpu_and_nccl_on_cuda():
+    assert distributed.backend_for("cpu") == "gloo"
+    assert distributed.backend_for(torch.device("cuda", 3)) == "nccl"
+    with pytest.raises(TypeError, match="torch.device"):
+        distributed.backend_for(0)
+    with pytest.raises(ValueError, match="timeout_s"):
+        distributed.setup("cpu", timeout_s=0)
+
+
+def test_print0_prints_once(capsys):
+    distributed.print0("hello", 3)
+    assert capsys.readouterr().out == "hello 3\n"
+
+
+def test_shards_cover_the_batch_and_weights_recover_the_global_mean():
+    batch = torch.arange(10.0) ** 2  # 10 per-example losses
+    for W in (1, 2, 3, 4, 10):
+        pieces = [distributed.shard(batch, rank=r, world_size=W) for r in range(W)]
+        assert torch.equal(torch.cat([p for p, _ in pieces]), batch)  # contiguous, in order, nothing lost
+        sizes = [len(p) for p, _ in pieces]
+        assert max(sizes) - min(sizes) <= 1
+        # DDP averages over ranks: (1/W) sum_r weight_r * mean(local_r) must be the global mean
+        averaged = sum(w * p.mean() for p, w in pieces) / W
+        assert averaged.item() == pytest.approx(batch.mean().item(), rel=1e-12)
+    assert distributed.shard(batch, rank=1, world_size=2)[1] == 1.0  # equal halves: weight exactly 1
+
+
+def test_shard_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least one example"):
+        distributed.shard(torch.arange(3), rank=0, world_size=4)
+    with pytest.raises(ValueError, match="must lie in"):
+        distributed.shard(torch.arange(8), rank=2, world_size=2)
+    with pytest.raises(TypeError, match="batch dimension"):
+        distributed.shard([1, 2, 3], rank=0, world_size=1)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        distributed.shard(torch.arange(8), rank=-1, world_size=2)
+
+
+def test_weighted_loss():
+    f = loss_function("cross_entropy")
+    z, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    assert distributed.weighted(f, 1.0) is f
+    assert distributed.weighted(f, 0.5)(z, y).item() == pytest.approx(0.5 * f(z, y).item())
+
+
+def test_checkpoint_with_ddp_prefix_loads_into_a_plain_model(tmp_path):
+    torch.manual_seed(0)
+    source, target = MLP([6, 4, 3]), MLP([6, 4, 3])
+    torch.save({f"module.{k}": v for k, v in source.state_dict().items()}, tmp_path / "ddp.pt")
+    ckpt = distributed.load_state_dict(tmp_path / "ddp.pt", target)
+    assert all(not k.startswith("module.") for k in ckpt["model"])
+    for p, q in zip(source.parameters(), target.parameters()):
+        assert torch.equal(p, q)
+    assert distributed.save_checkpoint(tmp_path / "plain.pt", source, sizes=[6, 4, 3]) == tmp_path / "plain.pt"
+    assert torch.load(tmp_path / "plain.pt", weights_only=True)["sizes"] == [6, 4, 3]
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        distributed.load_state_dict(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("module", [train_mnist, train_gpt])
+def test_entry_points_have_help_that_names_torchrun(module, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "torchrun" in out and "--batch-size" in out
+
+
+def test_gpu_check_says_clearly_when_there_is_no_gpu(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: run bench/gpu_check.py itself")
+    spec = importlib.util.spec_from_file_location("gpu_check", REPO / "bench" / "gpu_check.py")
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    assert gpu_check.main([]) == 0
+    assert "no CUDA device" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        gpu_check.main(["--help"])
+    assert exit_.value.code == 0
+
+
+# --------------------------------------------------------------------------- torchrun, 2 processes
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _torchrun(script: Path, *args, nproc: int = 2) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TEXTBOOK_DEVICE": "cpu", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", "--monitor_interval=0.5",
+           str(script), *map(str, args)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S, cwd=REPO)
+
+
+# One worker does every equivalence check, so that the (slow) start of two
+# processes is paid once. It writes what it saw to files in OUT.
+WORKER = r'''
+import json, sys
+from pathlib import Path
+import torch, torch.distributed as dist
+from textbook_utils import distributed, gpt, train_gpt, train_mnist
+from textbook_utils.data import load_mnist
+from textbook_utils.device import seed_everything
+from textbook_utils.models import MLP
+from textbook_utils.training import fit, loss_function, make_optimizer, train_step
+
+out = Path(sys.argv[1])
+info = distributed.setup(timeout_s=120)
+r = info.rank
+X, y = load_mnist("train")
+X, y = torch.tensor(X[:400], dtype=torch.float64), torch.tensor(y[:400])
+
+# 1. step by step: DDP + shard + train_step, global batches of 32 and 31 (uneven)
+seed_everything(0)
+model = MLP([784, 16, 16, 10]).double()
+loaded = distributed.load_state_dict(out / "single_init.pt", model)  # a single-process checkpoint
+ddp = distributed.wrap(model)
+opt = make_optimizer("sgd", ddp.parameters(), 0.5, momentum=0.9)
+loss = loss_function("cross_entropy")
+snapshots = []
+for step, (lo, hi) in enumerate([(0, 32), (32, 63), (63, 95), (95, 126)]):
+    idx, weight = distributed.shard(torch.arange(lo, hi))
+    train_step(ddp, opt, distributed.weighted(loss, weight), X[idx], y[idx])
+    flat = torch.cat([p.detach().flatten() for p in model.parameters()])
+    every = [torch.empty_like(flat) for _ in range(info.world_size)]
+    dist.all_gather(every, flat)
+    snapshots.append(torch.stack(every))  # (world_size, n_params)
+if r == 0:
+    torch.save(torch.stack(snapshots), out / "steps.pt")  # (steps, world_size, n_params)
+
+# 2. training.fit, 2 epochs of 200 examples in batches of 63 (last batch 11: shards of 6 and 5)
+seed_everything(1)
+model = MLP([784, 16, 10]).double()
+h = fit(model, (X[:200], y[:200]), (X[200:300], y[200:300]), epochs=2, batch_size=63, lr=0.3,
+        momentum=0.5, progress=False, eval_train=False, seed=3)
+torch.save(model.state_dict(), out / f"fit_rank{r}.pt")
+if r == 0:
+    (out / "fit.json").write_text(json.dumps({"loss": h["loss"], "test_accuracy": h["test_accuracy"]}))
+
+# 3. gpt.train, a tiny GPT, 3 iterations of a global batch of 8 windows
+tok, train_ids, val_ids = gpt.shakespeare_data()
+torch.manual_seed(5)
+model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, d_model=32), tok)
+h = gpt.train(model, train_ids, val_ids[:2000], gpt.TrainConfig(iters=3, batch_size=8, eval_interval=3,
+              eval_blocks=4, warmup=2), log=print)
+torch.save(model.state_dict(), out / f"gpt_rank{r}.pt")
+if r == 0:
+    (out / "gpt.json").write_text(json.dumps({"train_loss": h["train_loss"], "val_loss": h["val_loss"]}))
+
+# 4. the entry points, with checkpoints for a single process to load
+train_gpt.main(["--iters", "2", "--batch-size", "4", "--block-size", "16", "--n-layer", "1", "--n-head", "2",
+                "--d-model", "32", "--eval-blocks", "4", "--out", str(out / "gpt.pt")])
+train_mnist.main(["--max-steps", "5", "--train-examples", "640", "--epochs", "1",
+                  "--out", str(out / "mnist.pt"), "--summary", str(out / "mnist.json")])
+print(f"rank {r} done")
+distributed.teardown()
+'''
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    """Run WORKER on 2 processes; returns (output dir, completed process)."""
+    out = tmp_path_factory.mktemp("ddp")
+    seed_everything(0)
+    distributed.save_checkpoint(out / "single_init.pt", MLP([784, 16, 16, 10]).double())
+    script = out / "worker.py"
+    script.write_text(WORKER)
+    start = time.perf_counter()
+    run = _torchrun(script, out)
+    assert run.returncode == 0, f"torchrun failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
+    print(f"2-process worker took {time.perf_counter() - start:.1f} s")
+    return out, run
+
+
+@pytest.fixture(scope="module")
+def mnist_400():
+    X, y = load_mnist("train")
+    return torch.tensor(X[:400], dtype=torch.float64), torch.tensor(y[:400])
+
+
+def test_ranks_agree_after_every_step_and_match_one_process(two_ranks, mnist_400):
+    out, _ = two_ranks
+    X, y = mnist_400
+    steps = torch.load(out / "steps.pt", weights_only=True)  # (steps, 2, n_params)
+    seed_everything(0)
+    model = MLP([784, 16, 16, 10]).double()
+    opt = make_optimizer("sgd", model.parameters(), 0.5, momentum=0.9)
+    loss = loss_function("cross_entropy")
+    start = torch.cat([p.detach().flatten() for p in model.parameters()])
+    for step, (lo, hi) in enumerate([(0, 32), (32, 63), (63, 95), (95, 126)]):
+        assert torch.equal(steps[step, 0], steps[step, 1]), f"ranks differ after step {step}"
+        train_step(model, opt, loss, X[lo:hi], y[lo:hi])  # the whole global batch, one process
+        single = torch.cat([p.detach().flatten() for p in model.parameters()])
+        assert not torch.equal(single, start)  # training moved the weights
+        torch.testing.assert_close(steps[step, 0], single, rtol=0, atol=1e-12)
+
+
+def test_fit_under_torchrun_matches_fit_in_one_process(two_ranks, mnist_400):
+    out, _ = two_ranks
+    X, y = mnist_400
+    seed_everything(1)
+    model = MLP([784, 16, 10]).double()
+    h = fit(model, (X[:200], y[:200]), (X[200:300], y[200:300]), epochs=2, batch_size=63, lr=0.3,
+            momentum=0.5, progress=False, eval_train=False, seed=3)
+    ranks = [torch.load(out / f"fit_rank{r}.pt", weights_only=True) for r in (0, 1)]
+    for name, value in model.state_dict().items():
+        assert torch.equal(ranks[0][name], ranks[1][name])
+        torch.testing.assert_close(ranks[0][name], value, rtol=0, atol=1e-12)
+    logged = json.loads((out / "fit.json").read_text())
+    assert logged["loss"] == pytest.approx(h["loss"], rel=1e-12)  # the global-batch loss, not a shard's
+    assert logged["test_accuracy"] == h["test_accuracy"]
+
+
+def test_gpt_train_under_torchrun_matches_one_process(two_ranks):
+    out, run = two_ranks
+    tok, train_ids, val_ids = gpt.shakespeare_data()
+    torch.manual_seed(5)
+    model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2, d_model=32), tok)
+    h = gpt.train(model, train_ids, val_ids[:2000], gpt.TrainConfig(iters=3, batch_size=8, eval_interval=3,
+                  eval_blocks=4, warmup=2))
+    ranks = [torch.load(out / f"gpt_rank{r}.pt", weights_only=True) for r in (0, 1)]
+    for name, value in model.state_dict().items():
+        assert torch.equal(ranks[0][name], ranks[1][name])
+        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-6)
+    logged = json.loads((out / "gpt.json").read_text())
+    assert logged["train_loss"] == pytest.approx(h["train_loss"], rel=1e-5)
+    assert run.stdout.count("iter     3") == 1  # only rank 0 logs
+
+
+def test_checkpoints_from_torchrun_load_in_one_process(two_ranks):
+    out, run = two_ranks
+    ckpt = distributed.load_state_dict(out / "mnist.pt")
+    model = MLP(ckpt["sizes"], activation=ckpt["activation"])
+    model.load_state_dict(ckpt["model"])
+    summary = json.loads((out / "mnist.json").read_text())
+    assert summary["world_size"] == 2 and summary["steps"][-1] == 5
+    Xt, yt = load_mnist("test")
+    acc = accuracy(model, torch.tensor(Xt), torch.tensor(yt))
+    assert acc == summary["test_accuracy"][-1]  # the saved weights are the ones rank 0 evaluated
+    gpt_model, gpt_ckpt = gpt.load_checkpoint(out / "gpt.pt", device="cpu")
+    assert gpt_ckpt["state"]["world_size"] == 2 and gpt_model.cfg.d_model == 32
+    assert run.stdout.count("saved ") == 2  # one line per checkpoint: rank 0 only
+    assert run.stdout.count("done") == 2
+
+
+FAILING = r'''
+import os, signal, sys
+import torch
+from textbook_utils import distributed
+from textbook_utils.models import MLP
+from textbook_utils.training import loss_function, make_optimizer, train_step
+
+info = distributed.setup(timeout_s=60)
+model = MLP([8, 4, 2])
+ddp = distributed.wrap(model)
+opt = make_optimizer("sgd", ddp.parameters(), 0.1)
+X, y = torch.randn(64, 8), torch.randint(0, 2, (64,))
+for step in range(1000):
+    if step == 3 and info.rank == 1:
+        if sys.argv[1] == "raise":
+            raise RuntimeError("rank 1 failed on purpose at step 3")
+        os.kill(os.getpid(), signal.SIGKILL)
+    train_step(ddp, opt, loss_function("cross_entropy"), X, y)  # rank 0 waits in the all-reduce
+'''
+
+
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_failing_rank_stops_the_launcher_with_an_error(tmp_path, how):
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING)
+    start = time.perf_counter()
+    run = _torchrun(script, how)  # raises TimeoutExpired if the job hangs
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "ChildFailedError" in output and "local_rank: 1" in output
+    if how == "raise":
+        assert "rank 1 failed on purpose at step 3" in output
+    else:
+        assert "Signal 9 (SIGKILL)" in output
+    assert time.perf_counter() - start < LAUNCH_TIMEOUT_S
