@@ -28,7 +28,7 @@ from textbook_utils.models import MLP
 from textbook_utils.training import fit, loss_function, train_step
 
 # The recipe of chapter "Gradient descent" for the video's network (keep in sync with the chapter).
-RECIPE_96 = dict(epochs=12, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=1e-4, schedule="cosine")
+RECIPE_96 = dict(epochs=30, batch_size=64, lr=1e-2, optimizer="adam", weight_decay=1e-4, schedule="cosine")
 
 
 def dataloader_epoch(model, X, y, batch_size, lr, device):
@@ -76,7 +76,7 @@ def main():
     seed_everything(0)
     model = MLP([784, 16, 16, 10])
     hist = fit(model, (X, y), test, device=device, progress=False, eval_train=False,
-               target_accuracy=0.96, **RECIPE_96)
+               target_accuracy=0.96, cpu_threads=args.threads, **RECIPE_96)
     reached = hist["test_accuracy"][-1] >= 0.96
     print(f"784-16-16-10 to 96% test accuracy ({RECIPE_96}):")
     print(f"  {'reached' if reached else 'NOT reached'} {hist['test_accuracy'][-1]:.2%} after "
