@@ -43,6 +43,9 @@ def test_tfidf_vectors_and_search():
     hits = index.search(index.embed("prices of stock"), k=2)
     assert hits[0][0] == 2 and hits[0][1] > hits[1][1]
     assert index.search(index.embed("cat on a mat"), k=1)[0][0] == 0
+    assert np.array_equal(index.embed_terms(R.terms("Cats, dogs!")), index.embed("cats dogs"))
+    with pytest.raises(TypeError):
+        index.embed_terms("cats dogs")
     with pytest.raises(ValueError):
         index.search(np.zeros(3), k=1)
 

@@ -127,7 +127,13 @@ class TfidfIndex:
 
     def embed(self, text: str) -> np.ndarray:
         """The unit TF-IDF vector (V,) of ``text``; words never seen in the index are ignored."""
-        return self._vector(Counter(terms(text)))
+        return self.embed_terms(terms(text))
+
+    def embed_terms(self, tokens: list[str]) -> np.ndarray:
+        """The unit TF-IDF vector (V,) of an already tokenised text (a list of terms)."""
+        if isinstance(tokens, str):
+            raise TypeError("tokens must be a list of terms; use embed() for raw text")
+        return self._vector(Counter(tokens))
 
     def search(self, query_vector: np.ndarray, k: int = 3) -> list[tuple[int, float]]:
         """The ``k`` rows most similar to ``query_vector``: (row, cosine), best first."""
