@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from toc import toc_entries
+
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN_TAGS = {"remove-cell", "remove-output"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -32,20 +34,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 def toc_chapters(toc_path: Path = REPO / "_toc.yml") -> list[Path]:
     """The chapter files listed in the TOC, in order (the root page is front matter, not a chapter)."""
-    toc = yaml.safe_load(toc_path.read_text())
-    files: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
+    files = toc_entries(toc_path, include_root=False)
     paths = []
     for entry in files:
         candidates = [REPO / entry] if Path(entry).suffix else [REPO / f"{entry}{s}" for s in (".ipynb", ".md")]

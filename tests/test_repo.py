@@ -1,11 +1,14 @@
 """The repository keeps its promises: README commands, CI script, TOC, pins."""
 
 import re
+import sys
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from toc import toc_entries  # noqa: E402
 
 
 def _readme_commands():
@@ -28,20 +31,8 @@ def test_readme_has_the_build_test_and_pdf_commands_and_ci_runs_test_and_pdf_ver
     assert "scripts/check_pdf.py _build/latex/book.pdf" in ci
 
 
-def _toc_files(node):
-    if isinstance(node, dict):
-        if "file" in node:
-            yield node["file"]
-        for value in node.values():
-            yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
-
-
 def test_every_toc_entry_exists_and_every_chapter_is_in_the_toc():
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    entries = [toc["root"], *_toc_files(toc["parts"])]
+    entries = toc_entries(REPO / "_toc.yml")
     for entry in entries:
         assert any((REPO / f"{entry}{ext}").is_file() for ext in (".md", ".ipynb")), entry
     notebooks = {str(p.relative_to(REPO).with_suffix("")) for p in (REPO / "book").rglob("*.ipynb")

@@ -38,6 +38,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from toc import toc_entries  # noqa: E402  (scripts/toc.py: the one TOC reader)
 SCREENSHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,20 +56,7 @@ TIMEOUT_MS = 60_000  # generous: CI machines may be busy
 
 
 def _toc_entries() -> list[str]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    entries = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                entries.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
+    entries = toc_entries(REPO / "_toc.yml")
     return [str(Path(e).with_suffix("")) if Path(e).suffix in (".md", ".ipynb") else e for e in entries]
 
 
