@@ -35,6 +35,7 @@ exactly the code they ran before.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import os
 import socket
@@ -49,7 +50,7 @@ import torch.distributed as dist
 from .device import pick_device
 
 __all__ = ["DistInfo", "backend_for", "is_distributed", "is_main", "launched", "load_state_dict",
-           "mean_over_ranks", "print0", "rank", "save_checkpoint", "setup", "shard", "teardown",
+           "mean_over_ranks", "print0", "rank", "save_checkpoint", "session", "setup", "shard", "teardown",
            "unwrap", "weighted", "world_size", "wrap", "launch_local"]
 
 #: environment variables torchrun sets for every worker
@@ -153,6 +154,22 @@ def teardown() -> None:
     """Leave the process group (at the end of a run; nothing to do without one)."""
     if is_distributed():
         dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def session(device=None):
+    """``with session(device) as info:`` — :func:`setup` now, :func:`teardown` at the end.
+
+    The command-line trainers run inside one. If a caller had already joined the
+    process group, the group is left for that caller to close.
+    """
+    joined_here = not is_distributed()
+    info = setup(device)
+    try:
+        yield info
+    finally:
+        if joined_here:
+            teardown()
 
 
 def shard(batch: torch.Tensor, *, rank: int | None = None, world_size: int | None = None

@@ -57,9 +57,7 @@ def main(argv=None) -> dict:
     import torch
 
     args = parser().parse_args(argv)
-    joined_here = not distributed.is_distributed()  # else a caller joined and will leave
-    info = distributed.setup(args.device)
-    try:
+    with distributed.session(args.device) as info:
         if args.threads:
             torch.set_num_threads(args.threads)
         tok, train_ids, val_ids = shakespeare_data()
@@ -83,9 +81,6 @@ def main(argv=None) -> dict:
             if distributed.is_distributed():
                 torch.distributed.barrier()
         return history
-    finally:
-        if joined_here:
-            distributed.teardown()
 
 
 if __name__ == "__main__":

@@ -67,9 +67,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> dict:
     """Parse ``argv``, train, save (rank 0); return the history (every rank)."""
     args = parser().parse_args(argv)
-    joined_here = not distributed.is_distributed()  # else a caller joined and will leave
-    info = distributed.setup(args.device)
-    try:
+    with distributed.session(args.device) as info:
         seed_everything(args.seed)  # same initial weights everywhere (DDP also copies rank 0's)
         model = MLP([784, *args.hidden, 10], activation=args.activation)
         train, test = load_mnist("train"), load_mnist("test")
@@ -93,9 +91,6 @@ def main(argv=None) -> dict:
             args.summary.parent.mkdir(parents=True, exist_ok=True)
             args.summary.write_text(json.dumps(history, indent=1))
         return history
-    finally:
-        if joined_here:
-            distributed.teardown()
 
 
 if __name__ == "__main__":
