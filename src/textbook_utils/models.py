@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .scratch import check_sizes
+
 __all__ = ["ACTIVATIONS", "MLP"]
 
 ACTIVATIONS = {
@@ -54,19 +56,12 @@ class MLP(nn.Module):
 
     def __init__(self, sizes, activation: str = "sigmoid", *, dropout: float = 0.0):
         super().__init__()
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-            raise TypeError(f"sizes must be a list of layer sizes such as [784, 16, 16, 10], got {sizes!r}")
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"an MLP needs at least an input and an output layer, got sizes={sizes}")
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                raise ValueError(f"every layer size must be a positive integer, got sizes={sizes}")
+        sizes = check_sizes(sizes)
         if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-        self.sizes = [int(s) for s in sizes]
+        self.sizes = sizes
         self.activation = activation
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.layers = nn.ModuleList(nn.Linear(n, m) for n, m in zip(self.sizes[:-1], self.sizes[1:]))

@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-__all__ = ["COSTS", "Network", "one_hot", "relu", "sigmoid", "sigmoid_prime"]
+__all__ = ["COSTS", "Network", "check_sizes", "one_hot", "relu", "sigmoid", "sigmoid_prime"]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -91,6 +91,22 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_sizes(sizes) -> list[int]:
+    """Validate layer sizes such as ``[784, 16, 16, 10]`` and return them as ints.
+
+    Shared by :class:`Network` and :class:`textbook_utils.models.MLP`.
+    """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a list of layer sizes such as [784, 16, 16, 10], got {sizes!r}")
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"a network needs at least an input and an output layer, got sizes={sizes}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise ValueError(f"every layer size must be a positive integer, got sizes={sizes}")
+    return [int(s) for s in sizes]
+
+
 class Network:
     """A fully connected network of sigmoid neurons.
 
@@ -116,21 +132,14 @@ class Network:
     """
 
     def __init__(self, sizes, *, seed: int | None = 0, dtype=np.float64, cost: str = "quadratic"):
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-            raise TypeError(f"sizes must be a list of layer sizes such as [784, 16, 16, 10], got {sizes!r}")
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"a network needs at least an input and an output layer, got sizes={sizes}")
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                raise ValueError(f"every layer size must be a positive integer, got sizes={sizes}")
+        sizes = check_sizes(sizes)
         dtype = np.dtype(dtype)
         if dtype not in [np.dtype(d) for d in _DTYPES]:
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
         if cost not in COSTS:
             raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
         self.cost = cost
-        self.sizes = [int(s) for s in sizes]
+        self.sizes = sizes
         self.num_layers = len(sizes)
         self.dtype = dtype
         rng = np.random.default_rng(seed)
