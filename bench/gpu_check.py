@@ -5,7 +5,8 @@ On a machine with an NVIDIA GPU it
 1. runs the device-dependent tests (device choice, ``fit``, the GPT, the
    distributed tests) with pytest;
 2. times ``training.fit`` bringing the 784-16-16-10 network to 96% MNIST test
-   accuracy with the recipe of chapter "Gradient descent";
+   accuracy with the recipe of chapter "Gradient descent"
+   (:func:`textbook_utils.recipes.train_video_net`);
 3. measures GPT training throughput, tokens per second, for the book's CPU
    configuration (4 layers, 4 heads, 128 wide, block 64, batch 12) and for a
    6-layer / 6-head / 384-wide / block-256 configuration (batch 64), each in
@@ -34,8 +35,6 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_TESTS = ["tests/test_device.py", "tests/test_models_training.py", "tests/test_gpt.py",
                 "tests/test_distributed.py"]
-# The recipe with which chapter "Gradient descent" trains the video's network (stopping at 96%).
-RECIPE_96 = dict(epochs=30, batch_size=64, lr=1e-2, optimizer="adam", weight_decay=1e-4, schedule="cosine")
 GPT_CONFIGS = {  # name: (model shape, global batch)
     "book CPU config 4L/4H/128/block 64": (dict(n_layer=4, n_head=4, d_model=128, block_size=64), 12),
     "6L/6H/384/block 256": (dict(n_layer=6, n_head=6, d_model=384, block_size=256), 64),
@@ -50,17 +49,12 @@ def run_tests() -> int:
 
 
 def mnist_time_to_96(device) -> tuple[float, float, int]:
-    """(seconds, final test accuracy, epochs) for fit to reach 96% with RECIPE_96."""
+    """(seconds, final test accuracy, epochs) for the chapter's recipe to reach 96% (seed 0)."""
     from textbook_utils.data import load_mnist
-    from textbook_utils.device import seed_everything
-    from textbook_utils.models import MLP
-    from textbook_utils.training import fit
+    from textbook_utils.recipes import train_video_net
 
-    train, test = load_mnist("train"), load_mnist("test")
-    seed_everything(0)
-    model = MLP([784, 16, 16, 10])
-    h = fit(model, train, test, device=device, progress=False, eval_train=False, target_accuracy=0.96,
-            cpu_threads=1, **RECIPE_96)  # cpu_threads applies on a CPU only
+    _, _, h = train_video_net(load_mnist("train"), load_mnist("test"), device=device, progress=False,
+                              eval_train=False, target_accuracy=0.96)  # cpu_threads=1 applies on a CPU only
     return h["seconds"][-1], h["test_accuracy"][-1], len(h["epoch"])
 
 

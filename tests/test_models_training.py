@@ -173,3 +173,47 @@ def test_dropout_acts_only_in_training_mode():
     assert torch.equal(model(x), model(x))
     with pytest.raises(ValueError, match="dropout must be a probability"):
         MLP([4, 2], dropout=1.0)
+
+
+def test_fit_follows_the_cosine_schedule_step_by_step(mnist, monkeypatch):
+    import math
+
+    from textbook_utils import training
+
+    train, _ = mnist
+    seen = []
+    real_step = training.train_step
+
+    def recording_step(model, optimizer, *args, **kwargs):
+        seen.append(optimizer.param_groups[0]["lr"])  # the rate this step is taken with
+        return real_step(model, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", recording_step)
+    small = (train[0][:500], train[1][:500])
+    fit(MLP([784, 4, 10]), small, epochs=2, batch_size=100, lr=0.2, device="cpu", progress=False, schedule="cosine")
+    T = 10  # 2 epochs of 5 steps
+    assert seen == pytest.approx([0.2 * 0.5 * (1 + math.cos(math.pi * t / T)) for t in range(T)], rel=1e-12)
+    seen.clear()
+    fit(MLP([784, 4, 10]), small, epochs=1, batch_size=100, lr=0.2, device="cpu", progress=False)
+    assert seen == [0.2] * 5  # no schedule: the rate stays put
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_the_fused_optimiser_takes_the_same_steps_as_the_plain_one(name):
+    from textbook_utils.training import make_optimizer
+
+    torch.manual_seed(0)
+    models = [MLP([30, 8, 5], activation="relu").double() for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    fused = make_optimizer(name, models[0].parameters(), 0.05, weight_decay=1e-3)
+    plain_cls = torch.optim.SGD if name == "sgd" else torch.optim.Adam
+    plain = plain_cls(models[1].parameters(), lr=0.05, weight_decay=1e-3, foreach=False)
+    assert fused.defaults["fused"] is True  # all parameters on the CPU: one kernel for all of them
+    x, y = torch.rand(64, 30, dtype=torch.float64), torch.randint(0, 5, (64,))
+    for _ in range(5):
+        for model, opt in zip(models, (fused, plain)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)

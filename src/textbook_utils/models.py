@@ -63,7 +63,7 @@ class MLP(nn.Module):
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         self.sizes = sizes
         self.activation = activation
-        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.dropout = nn.Dropout(dropout) if dropout else None
         self.layers = nn.ModuleList(nn.Linear(n, m) for n, m in zip(self.sizes[:-1], self.sizes[1:]))
         self.sigma = ACTIVATIONS[activation]()
 
@@ -91,9 +91,12 @@ class MLP(nn.Module):
         a = x.flatten(1) if x.ndim > 2 else x  # (B, 784)
         if a.ndim != 2 or a.shape[1] != self.sizes[0]:
             raise ValueError(f"input has shape {tuple(x.shape)}; expected (B, {self.sizes[0]}) rows")
-        for layer in self.layers[:-1]:
-            a = self.dropout(self.sigma(layer(a)))  # a' = sigma(a W^T + b): (B, m)
-        return self.layers[-1](a)  # z^L: (B, n_out)
+        *hidden, output = self.layers
+        for layer in hidden:
+            a = self.sigma(layer(a))  # a' = sigma(a W^T + b): (B, m)
+            if self.dropout is not None:
+                a = self.dropout(a)
+        return output(a)  # z^L: (B, n_out)
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}, activation={self.activation!r}, params={self.num_params:,}"

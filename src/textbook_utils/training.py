@@ -5,11 +5,13 @@ Chapter "Gradient descent" (``book/3b1b/02_gradient_descent.ipynb``) trains
 
 1. the whole data set is moved to the device **once**, as two tensors
    ``X (N, 784)`` and ``y (N,)``;
-2. each epoch draws a random permutation of ``0..N-1`` and cuts it into
-   mini-batches; a batch is ``X[idx]`` — one indexing operation on the device,
-   no per-example Python work and no ``DataLoader``;
+2. each epoch draws a random permutation of ``0..N-1``, reorders the data
+   by it once (one indexing operation on the device) and cuts the result into
+   mini-batches: a batch is a slice, no per-example Python work and no
+   ``DataLoader``;
 3. each mini-batch is one call of :func:`train_step` (forward, loss,
-   backward, optimiser step), on CUDA under automatic mixed precision.
+   backward, optimiser step), on CUDA under automatic mixed precision; the
+   optimiser updates all parameters in one fused kernel.
 
 The same call runs on ``cpu``, ``cuda`` or ``mps`` unchanged
 (:func:`textbook_utils.device.pick_device`). Launched by ``torchrun`` with
@@ -69,13 +71,17 @@ def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.0, weigh
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    if name == "adam" and momentum:
+        raise ValueError("momentum applies to optimizer='sgd'; Adam has its own (betas)")
+    params = list(params)
+    # One fused kernel updates every parameter at once (CPU and CUDA): the same
+    # update, without a Python loop over the parameters on every step.
+    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        if momentum:
-            raise ValueError("momentum applies to optimizer='sgd'; Adam has its own (betas)")
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused or None)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
 
 
 def _as_tensors(data, name: str, device: torch.device, n_in: int | None, n_out: int | None,
@@ -259,9 +265,7 @@ def _fit_loop(model, ddp, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, o
     generator = torch.Generator().manual_seed(seed)  # batch order, drawn on the CPU: same on every device
     steps_per_epoch = math.ceil(len(X) / batch_size)
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-    scheduler = None
-    if schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / total)))
+    base_lrs = [group["lr"] for group in opt.param_groups]
     bar = None
     if _show_progress(progress) and distributed.is_main():
         from tqdm.auto import tqdm
@@ -274,19 +278,21 @@ def _fit_loop(model, ddp, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, o
     start, steps = time.perf_counter(), 0
     for epoch in range(epochs):
         order = torch.randperm(len(X), generator=generator).to(device)  # (N,)
+        X_epoch, y_epoch = X[order], y[order]  # shuffled once per epoch: each mini-batch is a slice (a view)
         loss_sum = torch.zeros((), device=device)
         epoch_steps = 0
         for k in range(0, len(X), batch_size):
-            idx = order[k:k + batch_size]
+            xb, yb = X_epoch[k:k + batch_size], y_epoch[k:k + batch_size]  # (B, 784), (B,)
             step_loss = loss_fn
             if ddp is not model:  # torchrun: this rank's slice of the global batch
-                if len(idx) < distributed.world_size():
+                if len(xb) < distributed.world_size():
                     continue  # a last batch too small to give every rank an example
-                idx, weight = distributed.shard(idx)
+                (xb, weight), (yb, _) = distributed.shard(xb), distributed.shard(yb)
                 step_loss = distributed.weighted(loss_fn, weight)
-            loss_sum += train_step(ddp, opt, step_loss, X[idx], y[idx], amp_dtype=amp_dtype, scaler=scaler)
-            if scheduler is not None:
-                scheduler.step()
+            if schedule == "cosine":  # lr_t = lr * (1 + cos(pi t / T)) / 2 for step t of T
+                for group, base in zip(opt.param_groups, base_lrs):
+                    group["lr"] = base * 0.5 * (1 + math.cos(math.pi * steps / total))
+            loss_sum += train_step(ddp, opt, step_loss, xb, yb, amp_dtype=amp_dtype, scaler=scaler)
             steps, epoch_steps = steps + 1, epoch_steps + 1
             if bar is not None:
                 bar.update(1)
