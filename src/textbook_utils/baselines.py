@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scratch import _positive_int
+
 __all__ = ["AverageDarkness", "darkness", "random_guesses"]
 
 
@@ -48,9 +50,7 @@ def darkness(images) -> np.ndarray:
 
 def random_guesses(n: int, *, n_classes: int = 10, seed: int | None = 0) -> np.ndarray:
     """``n`` guesses drawn uniformly from 0 .. n_classes - 1, ``(n,)`` int64."""
-    for name, value in (("n", n), ("n_classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    n, n_classes = _positive_int(n, "n"), _positive_int(n_classes, "n_classes")
     return np.random.default_rng(seed).integers(0, n_classes, size=n)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scratch import _positive_int
+
 __all__ = [
     "NAND_BIAS",
     "NAND_WEIGHTS",
@@ -116,8 +118,7 @@ def add_binary(a: int, b: int, n_bits: int) -> int:
     ``a`` and ``b`` must be integers in 0 .. 2**n_bits - 1; the result has up
     to ``n_bits + 1`` bits (the last carry). Built from 9 * n_bits perceptrons.
     """
-    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or n_bits < 1:
-        raise ValueError(f"n_bits must be a positive integer, got {n_bits!r}")
+    n_bits = _positive_int(n_bits, "n_bits")
     for name, value in (("a", a), ("b", b)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be an integer, got {value!r}")

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from . import distributed
 from .device import pick_device
+from .scratch import _positive_int
 
 __all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "accuracy", "fit", "loss_function", "make_optimizer", "train_step"]
 
@@ -78,10 +79,10 @@ def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.0, weigh
     params = list(params)
     # One fused kernel updates every parameter at once (CPU and CUDA): the same
     # update, without a Python loop over the parameters on every step.
-    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused or None)
-    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
 
 
 def _as_tensors(data, name: str, device: torch.device, n_in: int | None, n_out: int | None,
@@ -168,12 +169,6 @@ def _show_progress(progress) -> bool:
         return progress
     in_kernel = "ipykernel" in sys.modules
     return in_kernel or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float, optimizer: str = "sgd",
