@@ -23,8 +23,6 @@ import sys
 import unicodedata
 from pathlib import Path
 
-import yaml
-
 from toc import toc_entries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,10 +111,6 @@ def images_per_page(pdf: Path) -> dict[int, int]:
     return counts
 
 
-def check(pdf: Path) -> list[str]:
-    return check_pages(pdf_pages(pdf), images_per_page(pdf), toc_chapters())
-
-
 def check_pages(pages: list[str], images: dict[int, int], chapters: list[Path]) -> list[str]:
     """The problems found in a PDF's page texts and image counts (pages numbered from 1)."""
     problems: list[str] = []
@@ -176,7 +170,8 @@ def main(argv: list[str]) -> int:
     if not pdf.is_file():
         print(f"{pdf} does not exist: build it with the README's PDF command first", file=sys.stderr)
         return 1
-    problems = check(pdf)
+    pages, chapters = pdf_pages(pdf), toc_chapters()
+    problems = check_pages(pages, images_per_page(pdf), chapters)
     log = pdf.with_suffix(".log")
     if log.is_file():
         for character, count in missing_characters(log.read_text(errors="replace")).items():
@@ -184,8 +179,7 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        chapters = toc_chapters()
-        print(f"{pdf}: {len(pdf_pages(pdf)) - 1} pages; all {len(chapters)} chapters present, with their figures and math")
+        print(f"{pdf}: {len(pages) - 1} pages; all {len(chapters)} chapters present, with their figures and math")
     return 1 if problems else 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_repo import _readme_commands  # tests/ is on the import path (not a package)
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -24,8 +25,7 @@ def _load(name):
 
 
 def _readme_command(word):
-    readme = (REPO / "README.md").read_text()
-    commands = re.findall(r"```bash\n(python3\.11 -m venv .venv && [^\n]+)\n```", readme)
+    commands = _readme_commands()
     matching = [c for c in commands if word(c)]
     assert len(matching) == 1, commands
     return matching[0]

@@ -7,11 +7,14 @@ was when the notebook was executed.
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML
 
-from .plotting import figure_html, plot_layers
+from .plotting import figure_html, plot_contours, plot_layers, plot_path, plot_token_probabilities
 from .scratch import Network
 
 __all__ = ["activation_explorer"]
@@ -68,11 +71,6 @@ __all__ += ["descent_explorer"]
 DESCENT_METHODS = ("fixed step", "exact line search", "momentum", "Newton")
 
 
-import html  # noqa: E402  (Strang explorer's imports, kept with its code)
-
-from IPython.display import HTML  # noqa: E402
-
-
 def _descent_run(method: str, b: float, s: float, n_steps: int):
     """Run one method on f = (x^2 + b y^2)/2 from (b, 1): (path, theory factor per step for f or None, label)."""
     from . import optim
@@ -114,7 +112,6 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
     stochastic gradient descent".
     """
     from .optim import model_problem
-    from .plotting import plot_contours, plot_path
 
     if method not in DESCENT_METHODS:
         raise ValueError(f"method must be one of {DESCENT_METHODS}, got {method!r}")
@@ -213,7 +210,6 @@ def temperature_explorer(logits, tokens, *, temperature: float = 1.0, top: int =
     flattens). The slider runs from 0 (argmax) to 3; 2 is where OpenAI's API
     stops, a cap, not a mathematical limit.
     """
-    from .plotting import plot_token_probabilities
 
     logits = np.asarray(logits, dtype=float)
     if logits.ndim != 1 or len(logits) != len(tokens):
