@@ -91,9 +91,7 @@ def main():
 
     results = {}
     for dtype in (np.float64, np.float32):
-        net = Network([784, 30, 10], seed=0, dtype=dtype)
-        net.weights = [w.astype(dtype) for w in start_net.weights]
-        net.biases = [b.astype(dtype) for b in start_net.biases]
+        net = Network([784, 30, 10], seed=0, dtype=dtype)  # start_net's weights, in this dtype
         hist = net.SGD(train, args.epochs, 10, 3.0, test_data=val, seed=0)
         t = float(np.mean(hist["train_seconds"]))
         acc = hist["test_accuracy"][-1]

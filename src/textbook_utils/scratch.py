@@ -78,7 +78,13 @@ def one_hot(labels, n_classes: int = 10, dtype=np.float64) -> np.ndarray:
 
 
 def _sigmoid_(z: np.ndarray) -> np.ndarray:
-    """sigma(z) = 1 / (1 + e^(-z)) computed in place in ``z`` (call under np.errstate(over="ignore"))."""
+    """sigma(z) = 1 / (1 + e^(-z)) computed in place in ``z``.
+
+    Call it under ``np.errstate(over="ignore")``: e^(-z) overflows for z << 0.
+    The callers of :meth:`Network._backprop` enter that context once (``SGD``
+    once per epoch), not once per mini-batch, where it would cost several
+    percent of an epoch.
+    """
     np.negative(z, out=z)
     np.exp(z, out=z)  # may overflow to inf for z << 0; 1 / (1 + inf) = 0 is then exact
     z += 1
