@@ -52,11 +52,11 @@ def test_char_tokenizer_vocabulary():
     assert tok.token_strings("hé") == ["h", "<0xC3>", "<0xA9>"]
 
 
-def test_bpe_learns_frequent_pairs_and_compresses():
+def test_bpe_learns_frequent_pairs_and_compresses(tokenizers):
     tok = BPETokenizer.train("aaab aaab aaab", vocab_size=258)
     assert tok.merges[0] == (ord("a"), ord("a"))
     assert tok.vocab[256] == b"aa"
-    char, bpe = CharTokenizer.train(SAMPLE), BPETokenizer.train(SAMPLE, vocab_size=400)
+    char, bpe = tokenizers
     assert bpe.vocab_size == 400
     assert len(bpe.encode(SAMPLE)) < 0.7 * len(char.encode(SAMPLE))
     assert "".join(bpe.token_strings(LADLE)) == LADLE

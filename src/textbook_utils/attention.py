@@ -29,8 +29,7 @@ __all__ = ["MultiHeadAttention", "SingleHeadAttention", "attention", "causal_mas
 
 def causal_mask(T: int, device=None) -> torch.Tensor:
     """``(T, T)`` boolean mask, True where query i may look at key j (j <= i)."""
-    if isinstance(T, bool) or not isinstance(T, int) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
+    _check_sizes(T=T)
     return torch.ones(T, T, dtype=torch.bool, device=device).tril()
 
 

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import distributed
-from .attention import MultiHeadAttention
+from .attention import MultiHeadAttention, _check_sizes
 from .device import pick_device, seed_everything
 from .tokenizers import CharTokenizer
 
@@ -63,10 +63,8 @@ class GPTConfig:
     fused: bool = True  # F.scaled_dot_product_attention instead of the written-out formula
 
     def __post_init__(self):
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        _check_sizes(**{name: getattr(self, name) for name in ("vocab_size", "block_size", "n_layer", "n_head",
+                                                               "d_model")})
         if not isinstance(self.d_ff, int) or self.d_ff < 0:
             raise ValueError(f"d_ff must be a non-negative integer, got {self.d_ff!r}")
         self.d_ff = self.d_ff or 4 * self.d_model
@@ -125,7 +123,7 @@ class GPT(nn.Module):
         T = idx.shape[1]
         if T > self.cfg.block_size:
             raise ValueError(f"sequence length {T} exceeds the context window {self.cfg.block_size}")
-        x = self.W_E(idx) + self.W_P(torch.arange(T, device=idx.device))  # (B, T, d_model)
+        x = self._embed(idx)  # (B, T, d_model)
         for block in self.blocks:
             x = block(x)
         logits = self.ln_f(x) @ self.W_E.weight.T  # (B, T, vocab): unembedding tied to W_E
@@ -133,6 +131,10 @@ class GPT(nn.Module):
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
         return logits, loss
+
+    def _embed(self, idx: torch.Tensor) -> torch.Tensor:
+        """Token plus position embeddings: (B, T) ids -> (B, T, d_model)."""
+        return self.W_E(idx) + self.W_P(torch.arange(idx.shape[1], device=idx.device))
 
     def _ids(self, prompt) -> torch.Tensor:
         device = self.W_E.weight.device
@@ -157,7 +159,7 @@ class GPT(nn.Module):
     def attention_patterns(self, prompt) -> torch.Tensor:
         """Every head's pattern on ``prompt``: (n_layer, n_head, T, T), row = query."""
         idx = self._ids(prompt)[:1, -self.cfg.block_size:]
-        x = self.W_E(idx) + self.W_P(torch.arange(idx.shape[1], device=idx.device))
+        x = self._embed(idx)  # (1, T, d_model)
         patterns = []
         for block in self.blocks:
             x, A = block(x, return_pattern=True)
@@ -217,8 +219,12 @@ def get_batch(data: torch.Tensor, block_size: int, batch_size: int, generator=No
     if data.ndim != 1 or len(data) <= block_size:
         raise ValueError(f"data must be 1-D and longer than block_size={block_size}")
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
-    rows = starts[:, None] + torch.arange(block_size + 1)  # (B, T + 1)
-    chunk = data[rows]
+    return _windows(data, starts, block_size)
+
+
+def _windows(data: torch.Tensor, starts: torch.Tensor, T: int):
+    """The windows of ``data`` starting at ``starts`` (B,): inputs x and next-token targets y, (B, T)."""
+    chunk = data[starts[:, None] + torch.arange(T + 1)]  # (B, T + 1)
     return chunk[:, :-1], chunk[:, 1:]
 
 
@@ -239,10 +245,9 @@ def estimate_loss(model: GPT, data: torch.Tensor, *, max_blocks: int | None = No
     model.eval()
     total = 0.0
     for i in range(0, len(starts), batch_size):
-        rows = starts[i:i + batch_size, None] + torch.arange(T + 1)
-        chunk = data[rows].to(device)
-        _, loss = model(chunk[:, :-1], chunk[:, 1:])
-        total += loss.item() * len(rows)
+        x, y = _windows(data, starts[i:i + batch_size], T)
+        _, loss = model(x.to(device), y.to(device))
+        total += loss.item() * len(x)
     model.train(was_training)
     return total / len(starts)
 
@@ -355,18 +360,19 @@ def train(model: GPT, train_data, val_data, cfg: TrainConfig | None = None, *, d
 
 # --------------------------------------------------------------------------- checkpoints
 
-def save_checkpoint(path, model: GPT, optimizer=None, state: dict | None = None) -> Path:
-    """Save the model (config, weights, tokenizer) and optionally optimizer and loop state."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ckpt = {"config": asdict(model.cfg), "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "chars": model.tokenizer.chars if model.tokenizer is not None else None}
+def save_checkpoint(path, model: GPT, optimizer=None, state: dict | None = None) -> Path | None:
+    """Save the model (config, weights, tokenizer) and optionally optimizer and loop state.
+
+    Written by :func:`textbook_utils.distributed.save_checkpoint`: under
+    torchrun every rank calls it, rank 0 writes, and it returns ``None`` on
+    the other ranks; alone, it simply writes the file and returns its path.
+    """
+    extra = {"config": asdict(model.cfg), "chars": model.tokenizer.chars if model.tokenizer is not None else None}
     if optimizer is not None:
-        ckpt["optimizer"] = optimizer.state_dict()
+        extra["optimizer"] = optimizer.state_dict()
     if state is not None:
-        ckpt["state"] = dict(state)
-    torch.save(ckpt, path)
-    return path
+        extra["state"] = dict(state)
+    return distributed.save_checkpoint(path, model, **extra)
 
 
 def load_checkpoint(path=CHECKPOINT, device=None) -> tuple[GPT, dict]:

@@ -35,7 +35,7 @@ def _check_ids(ids, vocab_size):
     out = []
     for i in ids:
         i = int(i) if hasattr(i, "__index__") else i
-        if not isinstance(i, int) or isinstance(i, bool):
+        if not isinstance(i, int):
             raise TypeError(f"token ids must be integers, got {i!r}")
         if not 0 <= i < vocab_size:
             raise ValueError(f"token id {i} is outside the vocabulary [0, {vocab_size})")
@@ -95,7 +95,7 @@ class CharTokenizer:
 
     def token_strings(self, s: str) -> list[str]:
         """``s`` cut into the pieces its tokens stand for (for display)."""
-        return [self.decode([i]) if i < self.n_chars else f"<0x{i - self.n_chars:02X}>"
+        return [self.chars[i] if i < self.n_chars else f"<0x{i - self.n_chars:02X}>"
                 for i in self.encode(s)]
 
 

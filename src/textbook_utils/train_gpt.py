@@ -22,7 +22,7 @@ import argparse
 from pathlib import Path
 
 from . import distributed
-from .gpt import GPT, GPTConfig, TrainConfig, estimate_loss, save_checkpoint, shakespeare_data, train
+from .gpt import GPT, GPTConfig, TrainConfig, save_checkpoint, shakespeare_data, train
 
 __all__ = ["main", "parser"]
 
@@ -72,14 +72,10 @@ def main(argv=None) -> dict:
         history = train(model, train_ids, val_ids, cfg, device=info.device, log=print)
         history.pop("optimizer")
         history["world_size"] = info.world_size
-        if args.out is not None:
-            if distributed.is_main():
-                val = estimate_loss(model, val_ids, max_blocks=cfg.eval_blocks)
-                save_checkpoint(args.out, model, state={"iters": history["iter"][-1], "val_loss": val,
-                                                        "seed": args.seed, "world_size": info.world_size})
-                print(f"saved {args.out}")
-            if distributed.is_distributed():
-                torch.distributed.barrier()
+        if args.out is not None:  # every rank calls it; rank 0 writes
+            save_checkpoint(args.out, model, state={"iters": history["iter"][-1], "val_loss": history["val_loss"][-1],
+                                                    "seed": args.seed, "world_size": info.world_size})
+            distributed.print0(f"saved {args.out}")
         return history
 
 
