@@ -94,6 +94,17 @@ def test_the_checkpoint_script_trains(tmp_path):
     assert model.cfg.n_layer == 4 and model.cfg.d_model == 128
 
 
+def test_the_checkpoint_script_is_reproducible(tmp_path):
+    import torch
+
+    torch.manual_seed(123)  # whatever state the process is in, --seed decides the initial weights
+    gpt.main(["--train", "--iters", "1", "--out", str(tmp_path / "a.pt"), "--device", "cpu"])
+    torch.manual_seed(456)
+    gpt.main(["--train", "--iters", "1", "--out", str(tmp_path / "b.pt"), "--device", "cpu"])
+    a, b = (gpt.load_checkpoint(tmp_path / name, device="cpu")[1]["model"] for name in ("a.pt", "b.pt"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_committed_checkpoint_loads_and_is_good():
     model, ckpt = gpt.load_checkpoint(device="cpu")
     assert ckpt["state"]["val_loss"] <= 1.88

@@ -405,6 +405,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     tok, train_ids, val_ids = shakespeare_data()
+    seed_everything(args.seed)  # the initial weights too, so that the command reproduces its checkpoint
     model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
     cfg = TrainConfig(iters=args.iters, seed=args.seed, eval_interval=max(1, min(250, args.iters)))
     history = train(model, train_ids, val_ids, cfg, device=args.device, log=print)
