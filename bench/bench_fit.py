@@ -35,7 +35,8 @@ import time
 import torch
 
 from textbook_utils.data import load_mnist
-from textbook_utils.device import pick_device, seed_everything
+from textbook_utils.device import pick_device
+from textbook_utils.seeding import seed_everything
 from textbook_utils.models import MLP
 from textbook_utils.recipes import VIDEO_NET_FIT, train_video_net
 from textbook_utils.training import fit, loss_function, train_step

@@ -22,7 +22,8 @@ import time
 
 import torch
 
-from textbook_utils.device import pick_device, seed_everything
+from textbook_utils.device import pick_device
+from textbook_utils.seeding import seed_everything
 from textbook_utils.gpt import (GPT, GPTConfig, TrainConfig, get_batch, lr_at, make_optimizer,
                                 shakespeare_data, train, train_step)
 

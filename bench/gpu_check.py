@@ -61,7 +61,7 @@ def mnist_time_to_96(device) -> tuple[float, float, int]:
 def gpt_tokens_per_second(device, shape: dict, batch: int, *, bf16: bool, compiled: bool,
                           iters: int = 30, warmup: int = 10) -> float:
     """Training tokens per second (median step time) of the GPT at ``shape``."""
-    from textbook_utils.device import seed_everything
+    from textbook_utils.seeding import seed_everything
     from textbook_utils.gpt import GPT, GPTConfig, TrainConfig, get_batch, make_optimizer, shakespeare_data, train_step
 
     tok, train_ids, _ = shakespeare_data()

@@ -4,7 +4,8 @@ The first code cell of every chapter is a hidden cell (tag ``remove-cell``)
 that, only when the notebook runs on Google Colab, clones the book's
 repository (``repository.url`` in ``_config.yml``) and installs its helper
 package, so the chapter then runs unchanged with the book's data. Elsewhere
-the cell does nothing.
+the cell does nothing. The cell uses IPython's ``!`` and ``%pip``, which every
+Jupyter kernel the book runs in understands.
 
 A fork changes ``repository.url`` and runs::
 
@@ -33,13 +34,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The cell's source, exactly; "{url}" is repository.url from _config.yml.
 COLAB_CELL = """\
-# Running on Google Colab? Fetch the book and install its helper package (elsewhere this does nothing).
+# On Colab: fetch the book (code and data) and install its package first.
 import sys
 if "google.colab" in sys.modules:
-    import subprocess
     BOOK_REPOSITORY = "{url}"
-    subprocess.run(["git", "clone", "--depth", "1", BOOK_REPOSITORY, "/content/book"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/book"], check=True)
+    !git clone -q --depth 1 $BOOK_REPOSITORY /content/book
+    %pip install -q -e /content/book
     sys.path.insert(0, "/content/book/src")"""
 COLAB_TAG = "remove-cell"
 

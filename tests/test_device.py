@@ -1,12 +1,9 @@
-"""textbook_utils.device: device choice and seeding."""
+"""textbook_utils.device: device choice."""
 
-import random
-
-import numpy as np
 import pytest
 import torch
 
-from textbook_utils.device import DEVICE_ENV, pick_device, seed_everything
+from textbook_utils.device import DEVICE_ENV, pick_device
 
 
 def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
@@ -45,23 +42,3 @@ def test_bad_device_names():
         pick_device("tpu")
     with pytest.raises(TypeError, match="device must be a string"):
         pick_device(0)
-
-
-def _draw():
-    return random.random(), np.random.rand(3).tolist(), torch.rand(3).tolist()
-
-
-def test_seed_everything_repeats_every_generator():
-    seed_everything(1234)
-    first = _draw()
-    seed_everything(1234)
-    assert _draw() == first
-    seed_everything(1235)
-    assert _draw() != first
-
-
-@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
-                                        ("7", TypeError), (True, TypeError)])
-def test_seed_everything_rejects_bad_seeds(bad, error):
-    with pytest.raises(error, match="seed must"):
-        seed_everything(bad)

@@ -22,7 +22,7 @@ import torch
 
 from textbook_utils import distributed, gpt, train_gpt, train_mnist
 from textbook_utils.data import load_mnist
-from textbook_utils.device import seed_everything
+from textbook_utils.seeding import seed_everything
 from textbook_utils.models import MLP
 from textbook_utils.training import accuracy, fit, loss_function, make_optimizer, train_step
 
@@ -149,7 +149,7 @@ from pathlib import Path
 import torch, torch.distributed as dist
 from textbook_utils import distributed, gpt, train_gpt, train_mnist
 from textbook_utils.data import load_mnist
-from textbook_utils.device import seed_everything
+from textbook_utils.seeding import seed_everything
 from textbook_utils.models import MLP
 from textbook_utils.training import fit, loss_function, make_optimizer, train_step
 
@@ -256,7 +256,10 @@ def test_fit_under_torchrun_matches_fit_in_one_process(two_ranks, mnist_400):
         assert torch.equal(ranks[0][name], ranks[1][name])
         torch.testing.assert_close(ranks[0][name], value, rtol=0, atol=1e-12)
     logged = json.loads((out / "fit.json").read_text())
-    assert logged["loss"] == pytest.approx(h["loss"], rel=1e-12)  # the global-batch loss, not a shard's
+    # The global-batch loss, not a shard's. The loss is computed in float32 (fit casts the
+    # logits), and the ranks add their shares in another order than one process does, so
+    # the two agree to float32's precision, not bit for bit.
+    assert logged["loss"] == pytest.approx(h["loss"], rel=1e-6)
     assert logged["test_accuracy"] == h["test_accuracy"]
 
 

@@ -1,7 +1,9 @@
 """llm_math reproduces 3Blue1Brown's GPT-3 tally and counts the book's GPT exactly.
 
-Expected numbers come from FACTS.md §2 (checked against the paper and
-3Blue1Brown's source), not from the code under test.
+Expected numbers come from the GPT-3 paper (Brown et al. 2020, §2.1 and Table 2.1)
+and 3Blue1Brown's tally in chapters 5-7 of his series (the constants of his
+videos' source, 3b1b/videos `_2024/transformers/ml_basics.py`), multiplied out
+by hand — not from the code under test.
 """
 
 import pytest

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from textbook_utils.data import load_mnist
-from textbook_utils.device import seed_everything
+from textbook_utils.seeding import seed_everything
 from textbook_utils.models import MLP
 from textbook_utils.scratch import Network
 from textbook_utils.training import accuracy, fit, loss_function

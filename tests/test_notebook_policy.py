@@ -1,4 +1,4 @@
-"""Every chapter notebook follows the book's outputs policy (DESIGN.md).
+"""Every chapter notebook follows the book's outputs policy (CONTRIBUTING.md).
 
 nbval checks that each notebook reproduces its outputs; these tests check that
 the committed notebook is one the site can be built from and readers can use.

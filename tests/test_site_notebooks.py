@@ -43,18 +43,35 @@ def test_first_code_cell_is_the_hidden_colab_setup_cell_for_the_configured_repos
 
 
 def test_the_cell_is_a_no_op_outside_colab_and_clones_the_configured_repository_inside(monkeypatch):
-    source = sync_colab_cells.expected_source(URL)
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    # The cell as IPython runs it: `!cmd` and `%pip` become calls on get_ipython().
+    source = TransformerManager().transform_cell(sync_colab_cells.expected_source(URL))
     calls = []
-    monkeypatch.setattr("subprocess.run", lambda *args, **kwargs: calls.append(args[0]))
-    exec(compile(source, "colab-cell", "exec"), {})
+
+    class Shell:
+        def system(self, command):
+            calls.append(("!", command))
+
+        def run_line_magic(self, name, line):
+            calls.append(("%" + name, line))
+
+    def run():
+        shell = Shell()
+        namespace = {"get_ipython": lambda: shell}
+        exec(compile(source, "colab-cell", "exec"), namespace)
+        return namespace
+
+    run()
     assert calls == [], "outside Colab nothing runs"
 
     import sys
     monkeypatch.setitem(sys.modules, "google.colab", object())
     monkeypatch.setattr(sys, "path", list(sys.path))
-    exec(compile(source, "colab-cell", "exec"), {})
-    assert calls[0][:5] == ["git", "clone", "--depth", "1", URL]
-    assert calls[1][-2:] == ["-e", "/content/book"]
+    assert run()["BOOK_REPOSITORY"] == URL
+    # IPython expands $BOOK_REPOSITORY from the cell's own variable, set just above.
+    assert calls[0] == ("!", "git clone -q --depth 1 $BOOK_REPOSITORY /content/book")
+    assert calls[1] == ("%pip", "install -q -e /content/book")
     assert sys.path[0] == "/content/book/src"
 
 

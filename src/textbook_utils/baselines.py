@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scratch import _positive_int
+from .checks import positive_int
 
 __all__ = ["AverageDarkness", "darkness", "random_guesses"]
 
@@ -50,7 +50,7 @@ def darkness(images) -> np.ndarray:
 
 def random_guesses(n: int, *, n_classes: int = 10, seed: int | None = 0) -> np.ndarray:
     """``n`` guesses drawn uniformly from 0 .. n_classes - 1, ``(n,)`` int64."""
-    n, n_classes = _positive_int(n, "n"), _positive_int(n_classes, "n_classes")
+    n, n_classes = positive_int(n, "n"), positive_int(n_classes, "n_classes")
     return np.random.default_rng(seed).integers(0, n_classes, size=n)
 
 

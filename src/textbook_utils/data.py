@@ -68,7 +68,8 @@ class DataFile:
 
 
 _MNIST_MIRRORS = (
-    # The original yann.lecun.com server often answers 403 (FACTS.md §10).
+    # The original yann.lecun.com server has answered 403 Forbidden for the .gz files
+    # since 2024 (pytorch/vision issue #8568); these two mirrors serve the same bytes.
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )

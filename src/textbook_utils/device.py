@@ -1,7 +1,6 @@
-"""Where tensors live, and how to make a run repeatable.
+"""Where tensors live: ``cpu``, ``cuda`` or ``mps``.
 
-Every chapter that trains calls :func:`seed_everything` first and lets
-:func:`pick_device` choose the hardware, so the same notebook runs unchanged on
+Every chapter that trains lets :func:`pick_device` choose the hardware, so the same notebook runs unchanged on
 a laptop CPU, an NVIDIA GPU (``cuda``) or Apple silicon (``mps``). The book's
 committed outputs are produced on a CPU.
 
@@ -12,12 +11,10 @@ a whole session with the environment variable ``TEXTBOOK_DEVICE=cpu``.
 from __future__ import annotations
 
 import os
-import random
 
-import numpy as np
 import torch
 
-__all__ = ["DEVICE_ENV", "pick_device", "seed_everything"]
+__all__ = ["DEVICE_ENV", "pick_device"]
 
 DEVICE_ENV = "TEXTBOOK_DEVICE"
 _KINDS = ("auto", "cpu", "cuda", "mps")
@@ -82,23 +79,3 @@ def pick_device(preferred: str | torch.device | None = None) -> torch.device:
             f"available here; use 'cpu' or 'auto'"
         )
     return device
-
-
-def seed_everything(seed: int, *, deterministic: bool = False) -> None:
-    """Seed Python's ``random``, NumPy's global generator and PyTorch (all devices).
-
-    With ``deterministic=True`` PyTorch is also told to use deterministic
-    kernels only (slower on GPUs; some operations then raise instead of
-    running). ``seed`` must be an integer in ``[0, 2**32)``.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    if deterministic:
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.benchmark = False

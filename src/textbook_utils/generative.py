@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .scratch import _positive_int
+from .checks import positive_int
+from .seeding import seed_everything, training_seed
 
 __all__ = ["Denoiser", "NoiseSchedule", "gaussian_ring", "make_mlp", "nearest_distance",
            "nearest_label_agreement", "sample_ddpm", "sample_gan", "train_ddpm", "train_gan", "two_moons"]
@@ -37,7 +38,7 @@ __all__ = ["Denoiser", "NoiseSchedule", "gaussian_ring", "make_mlp", "nearest_di
 
 def two_moons(n: int, *, noise: float = 0.08, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points on two interleaved half-circles: X (n, 2) float32, label (n,) 0 or 1."""
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     if not noise >= 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
@@ -53,7 +54,7 @@ def two_moons(n: int, *, noise: float = 0.08, seed: int = 0) -> tuple[np.ndarray
 
 def gaussian_ring(n: int, *, k: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0):
     """``n`` points from ``k`` small Gaussians evenly spaced on a circle; label = which Gaussian."""
-    n, k = _positive_int(n, "n"), _positive_int(k, "k")
+    n, k = positive_int(n, "n"), positive_int(k, "k")
     rng = np.random.default_rng(seed)
     label = rng.integers(0, k, n)
     angle = 2 * math.pi * label / k
@@ -86,7 +87,7 @@ def nearest_label_agreement(samples, data, labels, wanted) -> float:
 
 def make_mlp(n_in: int, n_out: int, width: int = 128, depth: int = 2) -> nn.Sequential:
     """``depth`` hidden layers of ``width`` SiLU neurons: (B, n_in) -> (B, n_out)."""
-    n_in, n_out, width, depth = (_positive_int(v, k) for v, k in ((n_in, "n_in"), (n_out, "n_out"),
+    n_in, n_out, width, depth = (positive_int(v, k) for v, k in ((n_in, "n_in"), (n_out, "n_out"),
                                                                   (width, "width"), (depth, "depth")))
     layers, n = [], n_in
     for _ in range(depth):
@@ -107,13 +108,13 @@ def train_gan(X, *, steps: int = 2000, batch_size: int = 256, d_z: int = 2, lr: 
     two losses per step.
     """
     X = _points(X)
-    steps, batch_size, d_z = (_positive_int(v, k) for v, k in ((steps, "steps"), (batch_size, "batch_size"),
+    steps, batch_size, d_z = (positive_int(v, k) for v, k in ((steps, "steps"), (batch_size, "batch_size"),
                                                                (d_z, "d_z")))
-    torch.manual_seed(seed)
+    seed_everything(seed)
     G, D = make_mlp(d_z, 2, width), make_mlp(2, 1, width)
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(training_seed(seed))
     ones, zeros = torch.ones(batch_size, 1), torch.zeros(batch_size, 1)
     history = {"loss_D": [], "loss_G": []}
     for _ in range(steps):
@@ -137,8 +138,8 @@ def train_gan(X, *, steps: int = 2000, batch_size: int = 256, d_z: int = 2, lr: 
 @torch.no_grad()
 def sample_gan(G: nn.Module, n: int, *, seed: int = 0) -> np.ndarray:
     """``n`` points (n, 2) from a trained generator."""
-    gen = torch.Generator().manual_seed(seed)
-    return G(torch.randn(_positive_int(n, "n"), G.d_z, generator=gen)).numpy()
+    gen = torch.Generator().manual_seed(training_seed(seed))
+    return G(torch.randn(positive_int(n, "n"), G.d_z, generator=gen)).numpy()
 
 
 # --------------------------------------------------------------------------- diffusion (DDPM)
@@ -153,7 +154,7 @@ class NoiseSchedule:
     """
 
     def __init__(self, T: int = 100, beta_1: float | None = None, beta_T: float | None = None):
-        self.T = _positive_int(T, "T")
+        self.T = positive_int(T, "T")
         beta_1 = 1e-4 * 1000 / T if beta_1 is None else beta_1
         beta_T = min(0.02 * 1000 / T, 0.5) if beta_T is None else beta_T
         if not 0 < beta_1 <= beta_T < 1:
@@ -201,7 +202,7 @@ def train_ddpm(X, labels=None, *, n_classes: int = 0, T: int = 100, steps: int =
     class, so it also learns the unconditioned distribution.
     """
     X = _points(X)
-    steps, batch_size = _positive_int(steps, "steps"), _positive_int(batch_size, "batch_size")
+    steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
     if labels is None:
         n_classes, y_all = 0, torch.zeros(len(X), dtype=torch.long)
     else:
@@ -210,11 +211,11 @@ def train_ddpm(X, labels=None, *, n_classes: int = 0, T: int = 100, steps: int =
             raise ValueError(f"labels must be {len(X)} integers in 0..n_classes-1 with n_classes >= 1")
     if not 0 <= p_uncond < 1:
         raise ValueError(f"p_uncond must be in [0, 1), got {p_uncond!r}")
-    torch.manual_seed(seed)
+    seed_everything(seed)
     schedule, model = NoiseSchedule(T), Denoiser(T, n_classes, width=width)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(training_seed(seed))
     history = {"loss": []}
     for _ in range(steps):
         idx = torch.randint(len(X), (batch_size,), generator=gen)
@@ -242,11 +243,11 @@ def sample_ddpm(model: Denoiser, schedule: NoiseSchedule, n: int, *, label: int 
     ``guidance`` w: eps = (1 + w) eps(x, class) - w eps(x, null). ``keep``
     lists steps t whose x_t are also returned, as ``(x_0, {t: x_t})``.
     """
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     null = model.n_classes
     if label is not None and not (isinstance(label, (int, np.integer)) and 0 <= label < null):
         raise ValueError(f"label must be None or a class in 0..{null - 1}, got {label!r}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(training_seed(seed))
     x = torch.randn(n, 2, generator=gen)  # x_T
     y_null = torch.full((n,), null, dtype=torch.long)
     y = y_null if label is None else torch.full((n,), int(label), dtype=torch.long)

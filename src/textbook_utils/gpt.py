@@ -37,8 +37,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import distributed
-from .attention import MultiHeadAttention, _check_sizes
-from .device import pick_device, seed_everything
+from .attention import MultiHeadAttention
+from .checks import positive_int
+from .device import pick_device
+from .seeding import seed_everything, training_seed
 from .tokenizers import CharTokenizer
 
 __all__ = ["GPT", "GPTConfig", "TrainConfig", "CHECKPOINT", "estimate_loss", "get_batch",
@@ -63,8 +65,8 @@ class GPTConfig:
     fused: bool = True  # F.scaled_dot_product_attention instead of the written-out formula
 
     def __post_init__(self):
-        _check_sizes(**{name: getattr(self, name) for name in ("vocab_size", "block_size", "n_layer", "n_head",
-                                                               "d_model")})
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
+            positive_int(getattr(self, name), name)
         if not isinstance(self.d_ff, int) or self.d_ff < 0:
             raise ValueError(f"d_ff must be a non-negative integer, got {self.d_ff!r}")
         self.d_ff = self.d_ff or 4 * self.d_model
@@ -332,7 +334,7 @@ def train(model: GPT, train_data, val_data, cfg: TrainConfig | None = None, *, d
     on_gpu = device.type == "cuda"
     ddp = distributed.wrap(model)  # model itself unless several processes train together
     step_model = torch.compile(ddp) if (cfg.compile and on_gpu) else ddp
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(training_seed(cfg.seed))
     history = {"iter": [], "train_loss": [], "val_loss": [], "seconds": []}
     running, seconds, t0 = [], 0.0, time.perf_counter()
     for it in range(1, cfg.iters + 1):

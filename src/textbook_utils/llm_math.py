@@ -23,7 +23,8 @@ from __future__ import annotations
 __all__ = ["GPT3", "attention_pattern_entries", "embedding_parameters", "gpt3_parameter_tally",
            "gpt_parameter_count", "head_parameters", "mlp_parameters", "parameters_left_out"]
 
-#: GPT-3 175B (FACTS.md §2)
+#: GPT-3 175B: Brown et al. 2020 (arXiv:2005.14165) §2.1 and Table 2.1; the vocabulary
+#: is GPT-2's (Radford et al. 2019, §2.3)
 GPT3 = {"n_vocab": 50_257, "d_model": 12_288, "n_layer": 96, "n_head": 96, "d_head": 128,
         "d_ff": 49_152, "n_ctx": 2_048}
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .seeding import training_seed
+
 __all__ = [
     "LeastSquares", "Quadratic", "exact_line_search", "exact_line_search_closed_form", "gradient_descent",
     "heavy_ball", "heavy_ball_parameters", "heavy_ball_rate", "iteration_rate", "measured_rate",
@@ -327,7 +329,7 @@ def sgd(problem: LeastSquares, w0, eta: float, batch_size: int, n_steps: int, *,
     batch_size = _count(batch_size, "batch_size", minimum=1)
     if batch_size > problem.n:
         raise ValueError(f"batch_size must be at most the number of examples {problem.n}, got {batch_size}")
-    rng = np.random.default_rng(_count(seed, "seed"))
+    rng = np.random.default_rng(training_seed(_count(seed, "seed")))
     path = [w]
     for _ in range(_count(n_steps, "n_steps")):
         idx = rng.choice(problem.n, size=batch_size, replace=False)  # (batch_size,)

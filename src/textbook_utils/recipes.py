@@ -20,7 +20,7 @@ rest is how a network that small is trained well today:
 
 from __future__ import annotations
 
-from .device import seed_everything
+from .seeding import seed_everything
 from .models import MLP
 from .preprocessing import Standardizer
 from .training import fit

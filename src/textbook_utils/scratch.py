@@ -35,6 +35,9 @@ import time
 
 import numpy as np
 
+from .checks import positive_int
+from .seeding import training_seed
+
 __all__ = ["COSTS", "Network", "check_sizes", "one_hot", "relu", "sigmoid", "sigmoid_prime"]
 
 
@@ -89,12 +92,6 @@ def _sigmoid_(z: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)  # may overflow to inf for z << 0; 1 / (1 + inf) = 0 is then exact
     z += 1
     return np.reciprocal(z, out=z)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def check_sizes(sizes) -> list[int]:
@@ -326,12 +323,12 @@ class Network:
         """
         X, labels = self._check_data(training_data, "training_data")
         test = None if test_data is None else self._check_data(test_data, "test_data")
-        epochs = _positive_int(epochs, "epochs")
-        batch = _positive_int(mini_batch_size, "mini_batch_size")
+        epochs = positive_int(epochs, "epochs")
+        batch = positive_int(mini_batch_size, "mini_batch_size")
         if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating, np.integer)) or not eta > 0:
             raise ValueError(f"eta (the learning rate) must be a positive number, got {eta!r}")
         Y = one_hot(labels, self.sizes[-1], self.dtype).T  # (N, n_out): row i is example i's target
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(training_seed(seed))  # shifted by $TEXTBOOK_SEED_OFFSET
         history = {"epoch": [], "train_seconds": []}
         if test is not None:
             history.update(test_correct=[], test_accuracy=[])

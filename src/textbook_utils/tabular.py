@@ -104,7 +104,7 @@ def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60,
     """Standardise, train the book's ReLU ``MLP`` with Adam and cross-entropy, predict classes."""
     import torch
 
-    from .device import seed_everything
+    from .seeding import seed_everything
     from .models import MLP
     from .training import fit
 

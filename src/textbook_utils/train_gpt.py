@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import distributed
 from .gpt import GPT, GPTConfig, TrainConfig, save_checkpoint, shakespeare_data, train
+from .seeding import seed_everything
 
 __all__ = ["main", "parser"]
 
@@ -61,7 +62,7 @@ def main(argv=None) -> dict:
         if args.threads:
             torch.set_num_threads(args.threads)
         tok, train_ids, val_ids = shakespeare_data()
-        torch.manual_seed(args.seed)
+        seed_everything(args.seed)
         model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
                               n_head=args.n_head, d_model=args.d_model), tok)
         cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import distributed
 from .data import load_mnist
-from .device import seed_everything
+from .seeding import seed_everything
 from .models import ACTIVATIONS, MLP
 from .training import LOSSES, OPTIMIZERS, fit
 

@@ -34,7 +34,8 @@ import torch.nn.functional as F
 
 from . import distributed
 from .device import pick_device
-from .scratch import _positive_int
+from .seeding import training_seed
+from .checks import positive_int
 
 __all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "accuracy", "fit", "loss_function", "make_optimizer", "train_step"]
 
@@ -212,11 +213,11 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float, opt
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if cpu_threads is not None:
-        cpu_threads = _positive_int(cpu_threads, "cpu_threads")
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+        cpu_threads = positive_int(cpu_threads, "cpu_threads")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
     if max_steps is not None:
-        max_steps = _positive_int(max_steps, "max_steps")
+        max_steps = positive_int(max_steps, "max_steps")
     if target_accuracy is not None:
         if test is None:
             raise ValueError("target_accuracy needs test data to measure accuracy on")
@@ -257,7 +258,7 @@ def _fit_loop(model, ddp, X, y, test_t, *, device, loss_fn, amp_dtype, scaler, o
     ``ddp`` is the model that takes the steps: ``model`` itself, or its
     ``DistributedDataParallel`` wrapper under torchrun.
     """
-    generator = torch.Generator().manual_seed(seed)  # batch order, drawn on the CPU: same on every device
+    generator = torch.Generator().manual_seed(training_seed(seed))  # batch order, on the CPU: same on every device
     steps_per_epoch = math.ceil(len(X) / batch_size)
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
     base_lrs = [group["lr"] for group in opt.param_groups]
