@@ -2,6 +2,7 @@
 
 import gzip
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,101 @@ def test_download_rejects_bad_arguments(tmp_path):
         data.download_verified("https://example.org/x", tmp_path / "x", "0" * 64)
     with pytest.raises(ValueError, match="64-character"):
         data.download_verified(["file:///x"], tmp_path / "x", "abc")
+
+
+# --------------------------------------------------------------------------- bad servers and checkouts
+
+class _BadServer:
+    """A one-connection-at-a-time TCP server on 127.0.0.1 that answers every request with ``reply(conn)``."""
+
+    def __init__(self, reply):
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/input.txt"
+        self.reply = reply
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                try:
+                    self.reply(conn)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+def _garbage_status(conn):
+    conn.sendall(b"THIS IS NOT HTTP\r\n\r\n")  # http.client raises BadStatusLine
+
+
+def _cut_off(conn):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10)  # IncompleteRead
+
+
+def _drip(conn):
+    import time
+
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    for _ in range(1000):  # one byte every 50 ms: 50 s in all, far past the deadline
+        conn.sendall(b"x")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("reply, reason", [(_garbage_status, "BadStatusLine"), (_cut_off, "IncompleteRead"),
+                                           (_drip, "TimeoutError")])
+def test_a_broken_mirror_is_skipped_for_the_next_one(tmp_path, reply, reason):
+    import time
+
+    source = REPO / "data" / "tinyshakespeare" / "input.txt"
+    good = data.TEXT_CORPORA["tinyshakespeare"].sha256
+    server = _BadServer(reply)
+    try:
+        dest = tmp_path / "cache" / "input.txt"
+        start = time.monotonic()
+        with pytest.raises(DataError, match=reason):
+            data.download_verified([server.url], dest, good, timeout_s=1.0)
+        assert time.monotonic() - start < 10, "the whole download must give up near its deadline"
+        assert not dest.exists() and _no_partial_files(dest.parent) == []
+        data.download_verified([server.url, source.as_uri()], dest, good, timeout_s=1.0)
+        assert data.sha256_of(dest.read_bytes()) == good
+    finally:
+        server.close()
+
+
+def test_a_checkout_is_recognised_by_its_layout_not_by_its_data_files(tmp_path, monkeypatch):
+    """Deleting data/mnist/SHA256SUMS (or any data file) must not switch the loaders to downloading."""
+    import importlib.util
+
+    root = tmp_path / "book"
+    (root / "src" / "textbook_utils").mkdir(parents=True)
+    (root / "data").mkdir()  # no SHA256SUMS, no data files at all
+    (root / "pyproject.toml").write_text("")
+    copy = root / "src" / "textbook_utils" / "data.py"
+    copy.write_text((REPO / "src" / "textbook_utils" / "data.py").read_text())
+    spec = importlib.util.spec_from_file_location("data_in_a_checkout", copy)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    assert module._checkout_data_dir() == root / "data"
+
+    (root / "pyproject.toml").unlink()  # an installed package: no checkout around it
+    assert module._checkout_data_dir() is None
+
+
+def test_without_sha256sums_the_vendored_files_are_still_used_and_verified(data_copy, monkeypatch):
+    (data_copy / "mnist" / "SHA256SUMS").unlink()
+    (data_copy / "tinyshakespeare" / "SHA256SUMS").unlink()
+    monkeypatch.setattr(data, "download_verified", lambda *a, **k: pytest.fail("must not download"))
+    assert len(load_text()) == 1_115_394
+    assert load_mnist("test")[0].shape == (10000, 784)

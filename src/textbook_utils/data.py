@@ -25,8 +25,10 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,11 +110,16 @@ TEXT_CORPORA = {
 # --------------------------------------------------------------------------- where files live
 
 def _checkout_data_dir() -> Path | None:
-    """The ``data/`` folder of the book's checkout, if this package runs from one."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "data"
-        if (candidate / "mnist" / "SHA256SUMS").is_file():
-            return candidate
+    """The ``data/`` folder of the book's checkout, if this package runs from one.
+
+    A checkout is recognised by its layout — ``<root>/src/textbook_utils/`` beside
+    ``<root>/pyproject.toml`` and a ``<root>/data/`` folder — never by the data
+    files themselves: a deleted or damaged file in a checkout must be reported,
+    not silently replaced by a download.
+    """
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "data").is_dir():
+        return root / "data"
     return None
 
 
@@ -176,13 +183,23 @@ def _restore_hint(spec: DataFile, where: Path, vendored: bool) -> str:
     )
 
 
-def download_verified(urls: list[str] | tuple[str, ...], dest: str | Path, sha256: str) -> Path:
+def download_verified(urls: list[str] | tuple[str, ...], dest: str | Path, sha256: str, *,
+                      timeout_s: float = 300.0) -> Path:
     """Download the first of ``urls`` whose content has SHA-256 ``sha256`` to ``dest``.
 
     The bytes go to a temporary file beside ``dest``, which is renamed to
     ``dest`` only after the hash matches; on any failure the temporary file is
-    removed, so nothing untrusted is ever left at ``dest``. Raises
-    :class:`DataError` listing every URL tried and why it failed.
+    removed, so nothing untrusted is ever left at ``dest``. Each URL gets at
+    most ``timeout_s`` seconds for the whole download (a server that stalls or
+    drips bytes is abandoned for the next one). Any failure of one mirror — a
+    refused connection, a malformed HTTP answer, a cut-off transfer, a wrong
+    hash — moves on to the next. Raises :class:`DataError` listing every URL
+    tried and why it failed.
+
+    The book keeps this to the standard library rather than depending on a
+    download manager: it is a fallback for installs without ``data/`` (the
+    vendored files are the normal path), it needs exactly these guarantees and
+    no more, and it stays readable in one screen.
     """
     if isinstance(urls, str) or not urls:
         raise ValueError(f"urls must be a non-empty list of URLs, got {urls!r}")
@@ -194,19 +211,27 @@ def download_verified(urls: list[str] | tuple[str, ...], dest: str | Path, sha25
     for url in urls:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         tmp = Path(tmp_name)
+        deadline = time.monotonic() + timeout_s
         try:
             digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                while chunk := response.read(1 << 20):
+            per_read = min(60.0, timeout_s)  # no single read may block past this
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=per_read) as response:
+                while chunk := response.read1(1 << 16):  # whatever has arrived, so the deadline is checked often
                     digest.update(chunk)
                     out.write(chunk)
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"download took longer than {timeout_s:g} s")
+                if getattr(response, "length", None):  # the server closed before sending it all
+                    raise http.client.IncompleteRead(b"", response.length)
             if digest.hexdigest() != sha256:
                 failures.append(f"{url}: SHA-256 {digest.hexdigest()} does not match {sha256}")
                 continue
             os.replace(tmp, dest)
             return dest
-        except OSError as err:  # URLError and HTTPError are OSErrors
-            failures.append(f"{url}: {err}")
+        except (OSError, http.client.HTTPException, ValueError) as err:
+            # OSError covers URLError, HTTPError, timeouts and refused connections;
+            # HTTPException covers malformed answers (BadStatusLine, IncompleteRead).
+            failures.append(f"{url}: {type(err).__name__}: {err}")
         finally:
             tmp.unlink(missing_ok=True)
     raise DataError(
