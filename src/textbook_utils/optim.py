@@ -208,21 +208,19 @@ def gradient_descent(grad, x0, s, n_steps: int) -> np.ndarray:
 
 
 def exact_line_search(problem: Quadratic, x0, n_steps: int) -> np.ndarray:
-    """Steepest descent with the exact best step on a quadratic: s_k = g^T g / g^T S g, g = S x_k.
+    """Steepest descent on a quadratic, each step the best along -grad f.
 
-    Returns the path ``(n_steps + 1, d)``. Once the gradient is exactly zero
-    (the minimum is reached) the point stays put.
+    s_k = g^T g / g^T S g with g = S x_k. Returns the path (n_steps + 1, d).
     """
-    if not isinstance(problem, Quadratic):
-        raise TypeError(f"problem must be a Quadratic, got {type(problem).__name__}")
-    x = _vector(x0, problem.d, "x0")
+    x = np.asarray(x0, dtype=np.float64)
     path = [x]
-    for _ in range(_count(n_steps, "n_steps")):
+    for k in range(n_steps):
         g = problem.grad(x)
-        scale = np.max(np.abs(g))
-        if scale > 0:
-            u = g / scale  # the same step, computed without underflow when g is tiny
-            x = x - ((u @ u) / (u @ problem.S @ u)) * g
+        if not g.any():  # at the minimum: stay there
+            path.append(x)
+            continue
+        s_k = (g @ g) / (g @ problem.S @ g)  # the best step along -g
+        x = x - s_k * g
         path.append(x)
     return np.array(path)
 
