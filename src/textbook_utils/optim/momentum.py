@@ -1,14 +1,18 @@
-"""Momentum: the heavy ball (MIT 18.065, lecture 23).
+"""Momentum: the heavy ball and Nesterov's method (MIT 18.065, lecture 23).
 
 Used by "Momentum, Newton and stochastic gradient descent"
 (``book/strang/02_momentum_newton_sgd.ipynb``):
 
-    heavy ball   x_{k+1} = x_k - s grad f(x_k) + beta (x_k - x_{k-1})
+    heavy ball  x_{k+1} = x_k - s grad f(x_k) + beta (x_k - x_{k-1})
+    Nesterov    x_{k+1} = y_k - s grad f(y_k),
+                y_k = x_k + beta (x_k - x_{k-1})
 
-started from rest, x_{-1} = x_0. On a quadratic whose Hessian has its
-eigenvalues in [m, M], every eigenvector follows a two-term recursion of its
-own, and the method's factor per step is the largest root of those
-recursions (:func:`iteration_rate`).
+both started from rest, x_{-1} = x_0. The heavy ball takes the gradient
+where it is; Nesterov's method first coasts along its last step and takes
+the gradient there. On a quadratic whose Hessian has its eigenvalues in
+[m, M], every eigenvector follows a two-term recursion of its own, and a
+method's factor per step is the largest root of those recursions
+(:func:`iteration_rate`); each method has a best (s, beta).
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ def heavy_ball(grad, x0, s: float, beta: float, n_steps: int) -> np.ndarray:
     return np.array(path)
 
 
+def nesterov(grad, x0, s: float, beta: float, n_steps: int) -> np.ndarray:
+    """Nesterov's accelerated gradient; returns the path (n_steps + 1, d)."""
+    x = x_prev = np.asarray(x0, dtype=np.float64)
+    path = [x]
+    for k in range(n_steps):
+        y = x + beta * (x - x_prev)  # coast along the last step ...
+        x, x_prev = y - s * grad(y), x  # ... then descend from there
+        path.append(x)
+    return np.array(path)
+
+
 def heavy_ball_parameters(m: float, M: float) -> tuple[float, float]:
     """The best step and momentum for eigenvalues in [m, M] (lecture 23).
 
@@ -47,14 +62,40 @@ def heavy_ball_rate(m: float, M: float) -> float:
     return float((np.sqrt(M) - np.sqrt(m)) / (np.sqrt(M) + np.sqrt(m)))
 
 
-def iteration_rate(eigenvalues, s: float, beta: float = 0.0) -> float:
-    """The factor per step of fixed-step descent (beta = 0) or heavy ball.
+def nesterov_parameters(m: float, M: float) -> tuple[float, float]:
+    """Nesterov's best step and momentum on a quadratic, eigenvalues in [m, M].
 
-    Along an eigenvector with eigenvalue lam the error follows
-    e_{k+1} = (1 + beta - s lam) e_k - beta e_{k-1}; its factor per step is
-    the largest |mu| among the roots of mu^2 - (1 + beta - s lam) mu + beta.
-    With beta = 0 that is |1 - s lam|; below 1 for every lam, it converges.
+    s = 4 / (3M + m) and beta = (q - 2) / (q + 2) with q = sqrt(3 M/m + 1)
+    (Lessard, Recht and Packard 2016, Proposition 1).
     """
-    roots = [np.roots([1.0, -(1 + beta - s * lam), beta])
-             for lam in np.atleast_1d(eigenvalues)]
-    return float(max(np.max(np.abs(r)) for r in roots))
+    q = np.sqrt(3 * M / m + 1)
+    return float(4 / (3 * M + m)), float((q - 2) / (q + 2))
+
+
+def nesterov_rate(m: float, M: float) -> float:
+    """1 - 2 / sqrt(3 M/m + 1): Nesterov's factor per step at its best."""
+    return float(1 - 2 / np.sqrt(3 * M / m + 1))
+
+
+def iteration_rate(eigenvalues, s: float, beta: float = 0.0, *,
+                   nesterov: bool = False) -> float:
+    """The factor per step of descent with momentum on a quadratic.
+
+    beta = 0 is plain gradient descent with a fixed step s; otherwise the
+    heavy ball, or Nesterov's method with ``nesterov=True``.
+
+    Along an eigenvector with eigenvalue lam the error follows a recursion
+    e_{k+1} = c e_k - c0 e_{k-1}: for the heavy ball c = 1 + beta - s lam
+    and c0 = beta; for Nesterov c = (1 + beta)(1 - s lam) and
+    c0 = beta (1 - s lam).
+    Its factor per step is the largest |mu| among the roots of
+    mu^2 - c mu + c0 = 0. With beta = 0 both are |1 - s lam|.
+    """
+    radii = []
+    for lam in np.atleast_1d(eigenvalues):
+        if nesterov:
+            c, c0 = (1 + beta) * (1 - s * lam), beta * (1 - s * lam)
+        else:
+            c, c0 = 1 + beta - s * lam, beta
+        radii.append(np.max(np.abs(np.roots([1.0, -c, c0]))))
+    return float(max(radii))
