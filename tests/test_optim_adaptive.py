@@ -64,7 +64,7 @@ def test_without_momentum_both_are_gradient_descent():
 
 def test_heavy_ball_can_cycle_where_nesterov_converges():
     """A convex function with m = 1 and L = 25 on which the heavy ball, tuned as for a
-    quadratic, never converges (Lessard, Recht and Packard 2016, section 4.6)."""
+    quadratic, never converges (cf. Lessard, Recht and Packard 2016)."""
     grad = lambda x: np.where(x < 1, 25 * x, np.where(x < 2, x + 24, 25 * x - 24))
     s, beta = heavy_ball_parameters(1.0, 25.0)
     ball = heavy_ball(grad, [3.3], s, beta, 300)[:, 0]
