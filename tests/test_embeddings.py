@@ -24,8 +24,6 @@ def test_cooccurrence_counts_pairs_within_the_window_symmetrically():
     C2 = E.cooccurrence(ids, 3, window=2)
     # 0 and 2 meet twice at distance 2 (positions 0-2 and 2-4); -1 is never counted
     assert C2[0, 2] == C2[2, 0] == 2 and C2[0, 0] == 0 and C2.sum() == 2 * (2 + 2)
-    with pytest.raises(ValueError):
-        E.cooccurrence(ids, 3, window=0)
 
 
 def test_ppmi_by_hand():
@@ -37,8 +35,6 @@ def test_ppmi_by_hand():
     expected = max(0.0, math.log((2 / total) / (p_w[0] * p_c[1])))
     assert E.ppmi(C)[0, 1] == pytest.approx(expected)
     assert E.ppmi(C)[0, 0] == 0.0  # never co-occur: log 0 clipped to 0
-    with pytest.raises(ValueError):
-        E.ppmi(-C)
 
 
 def test_words_in_the_same_contexts_become_neighbours():
@@ -57,6 +53,10 @@ def test_words_in_the_same_contexts_become_neighbours():
     assert not wv.embed_text("zebra").any()
     with pytest.raises(KeyError):
         wv.vector("zebra")
+    with pytest.raises(ValueError):
+        E.train_word_vectors("the cat sat", window=0)
+    with pytest.raises(ValueError, match="need more than dim"):
+        E.train_word_vectors("the cat sat", dim=3, min_count=1)
 
 
 def test_randomised_svd_finds_the_top_singular_values():

@@ -27,6 +27,8 @@ from collections import Counter
 
 import numpy as np
 
+from .checks import positive_int
+
 __all__ = ["WordVectors", "cooccurrence", "ppmi", "train_word_vectors", "words"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -46,10 +48,6 @@ def cooccurrence(ids: np.ndarray, vocab_size: int, window: int = 4) -> np.ndarra
     (they keep their place but are not counted). The matrix is symmetric.
     """
     ids = np.asarray(ids)
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"ids must be a 1-D integer array, got {ids.dtype} {ids.shape}")
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
     C = np.zeros(vocab_size * vocab_size, dtype=np.float64)
     for shift in range(1, window + 1):
         a, b = ids[:-shift], ids[shift:]
@@ -63,11 +61,7 @@ def cooccurrence(ids: np.ndarray, vocab_size: int, window: int = 4) -> np.ndarra
 def ppmi(C: np.ndarray, alpha: float = 0.75) -> np.ndarray:
     """Positive PMI of a (V, V) count matrix, contexts smoothed by the power ``alpha``."""
     C = np.asarray(C, dtype=np.float64)
-    if C.ndim != 2 or C.shape[0] != C.shape[1] or (C < 0).any():
-        raise ValueError(f"C must be a square matrix of non-negative counts, got shape {C.shape}")
     total = C.sum()
-    if total == 0:
-        raise ValueError("C has no counts")
     p_w = C.sum(axis=1) / total  # (V,)
     ctx = C.sum(axis=0) ** alpha
     p_c = ctx / ctx.sum()  # (V,)
@@ -117,9 +111,8 @@ def train_word_vectors(text: str, *, dim: int = 64, window: int = 4, min_count: 
     ``stop`` drops that many of the most frequent words ("the", "and", ...)
     from the vocabulary; they still keep their places in the text.
     """
-    for name, v in (("dim", dim), ("min_count", min_count), ("max_vocab", max_vocab)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    for name, v in (("dim", dim), ("window", window), ("min_count", min_count), ("max_vocab", max_vocab)):
+        positive_int(v, name)
     tokens = words(text)
     counts = Counter(tokens)
     ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))

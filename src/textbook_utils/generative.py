@@ -1,21 +1,18 @@
-"""Two generative models small enough to train in seconds: a GAN and a DDPM on 2-D points.
+"""The pieces of two small generative models on 2-D points: data, networks, noise schedule.
 
 Used in chapter "Generative models: GANs and diffusion"
-(``book/questions/03_generative_models.ipynb``). Both learn to produce new
-points that look like the training points, here the standard 2-D "model
-problems" of the literature (two interleaved half-moons, a ring of
-Gaussians), drawn from a seeded generator so every run sees the same data.
+(``book/questions/03_generative_models.ipynb``), which writes the training
+and sampling loops of a GAN (Goodfellow et al. 2014, arXiv:1406.2661) and of
+a denoising diffusion model (Ho, Jain & Abbeel 2020, arXiv:2006.11239) itself:
+those loops are the chapter's subject. This module holds what they use:
 
-- :func:`train_gan` — a generator G(z) and a discriminator D(x) trained
-  against each other (Goodfellow et al. 2014, arXiv:1406.2661), with the
-  "non-saturating" generator loss of that paper.
-- :func:`train_ddpm` / :func:`sample_ddpm` — a denoising diffusion
-  probabilistic model (Ho, Jain & Abbeel 2020, arXiv:2006.11239): noise is
-  added in ``T`` small steps, a network learns to predict the noise, and
-  sampling runs the steps backwards (the paper's Algorithms 1 and 2). With
-  labels, the network also sees the class; a "null" class is trained 20% of
-  the time (Ho & Salimans 2022, arXiv:2207.12598), so the same network
-  samples **unconditioned** (null class) or **conditioned** on a class.
+- the standard 2-D "model problems" of the literature, two interleaved
+  half-moons and a ring of Gaussians, drawn from a seeded generator;
+- :func:`nearest_distance` and :func:`nearest_label_agreement`, which score
+  generated points against the data;
+- :func:`make_mlp`, the small networks;
+- :class:`NoiseSchedule` (the closed forms of the forward, noising process)
+  and :class:`Denoiser`, the network eps_theta(x_t, t, class).
 """
 
 from __future__ import annotations
@@ -24,14 +21,12 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .checks import positive_int
-from .seeding import seed_everything, training_seed
 
 __all__ = ["Denoiser", "NoiseSchedule", "gaussian_ring", "make_mlp", "nearest_distance",
-           "nearest_label_agreement", "sample_ddpm", "sample_gan", "train_ddpm", "train_gan", "two_moons"]
+           "nearest_label_agreement", "two_moons"]
 
 
 # --------------------------------------------------------------------------- the 2-D data
@@ -87,59 +82,11 @@ def nearest_label_agreement(samples, data, labels, wanted) -> float:
 
 def make_mlp(n_in: int, n_out: int, width: int = 128, depth: int = 2) -> nn.Sequential:
     """``depth`` hidden layers of ``width`` SiLU neurons: (B, n_in) -> (B, n_out)."""
-    n_in, n_out, width, depth = (positive_int(v, k) for v, k in ((n_in, "n_in"), (n_out, "n_out"),
-                                                                  (width, "width"), (depth, "depth")))
     layers, n = [], n_in
     for _ in range(depth):
         layers += [nn.Linear(n, width), nn.SiLU()]
         n = width
     return nn.Sequential(*layers, nn.Linear(n, n_out))
-
-
-# --------------------------------------------------------------------------- GAN
-
-def train_gan(X, *, steps: int = 2000, batch_size: int = 256, d_z: int = 2, lr: float = 1e-3,
-              width: int = 64, seed: int = 0) -> tuple[nn.Module, nn.Module, dict]:
-    """Train a generator G: z (B, d_z) -> x (B, 2) against a discriminator D: x -> logit.
-
-    Each step: D learns to output "real" (1) on data and "fake" (0) on G's
-    points; then G learns to make D say "real" on its points. Adam with
-    beta1 = 0.5 (Radford et al. 2015). Returns ``(G, D, history)`` with the
-    two losses per step.
-    """
-    X = _points(X)
-    steps, batch_size, d_z = (positive_int(v, k) for v, k in ((steps, "steps"), (batch_size, "batch_size"),
-                                                               (d_z, "d_z")))
-    seed_everything(seed)
-    G, D = make_mlp(d_z, 2, width), make_mlp(2, 1, width)
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    gen = torch.Generator().manual_seed(training_seed(seed))
-    ones, zeros = torch.ones(batch_size, 1), torch.zeros(batch_size, 1)
-    history = {"loss_D": [], "loss_G": []}
-    for _ in range(steps):
-        real = X[torch.randint(len(X), (batch_size,), generator=gen)]  # (B, 2)
-        fake = G(torch.randn(batch_size, d_z, generator=gen))  # (B, 2)
-        loss_D = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
-        opt_D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
-        loss_G = F.binary_cross_entropy_with_logits(D(fake), ones)  # non-saturating: maximise log D(G(z))
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
-        history["loss_D"].append(loss_D.item())
-        history["loss_G"].append(loss_G.item())
-    G.d_z = d_z
-    return G.eval(), D.eval(), history
-
-
-@torch.no_grad()
-def sample_gan(G: nn.Module, n: int, *, seed: int = 0) -> np.ndarray:
-    """``n`` points (n, 2) from a trained generator."""
-    gen = torch.Generator().manual_seed(training_seed(seed))
-    return G(torch.randn(positive_int(n, "n"), G.d_z, generator=gen)).numpy()
 
 
 # --------------------------------------------------------------------------- diffusion (DDPM)
@@ -190,79 +137,3 @@ class Denoiser(nn.Module):
 
     def forward(self, x, t, y):
         return self.net(torch.cat([x, self.time_features(t), self.class_emb(y)], dim=1))
-
-
-def train_ddpm(X, labels=None, *, n_classes: int = 0, T: int = 100, steps: int = 3000,
-               batch_size: int = 256, lr: float = 2e-3, p_uncond: float = 0.2,
-               width: int = 64, seed: int = 0) -> tuple[Denoiser, NoiseSchedule, dict]:
-    """DDPM training (Ho et al. 2020, Algorithm 1): minimise ||eps - eps_theta(x_t, t)||^2.
-
-    With ``labels`` (n,) in ``0..n_classes-1`` the network is told the
-    class, except a fraction ``p_uncond`` of the time when it gets the null
-    class, so it also learns the unconditioned distribution.
-    """
-    X = _points(X)
-    steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
-    if labels is None:
-        n_classes, y_all = 0, torch.zeros(len(X), dtype=torch.long)
-    else:
-        y_all = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-        if y_all.shape != (len(X),) or n_classes < 1 or y_all.min() < 0 or y_all.max() >= n_classes:
-            raise ValueError(f"labels must be {len(X)} integers in 0..n_classes-1 with n_classes >= 1")
-    if not 0 <= p_uncond < 1:
-        raise ValueError(f"p_uncond must be in [0, 1), got {p_uncond!r}")
-    seed_everything(seed)
-    schedule, model = NoiseSchedule(T), Denoiser(T, n_classes, width=width)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(training_seed(seed))
-    history = {"loss": []}
-    for _ in range(steps):
-        idx = torch.randint(len(X), (batch_size,), generator=gen)
-        x0, y = X[idx], y_all[idx].clone()  # (B, 2), (B,)
-        if n_classes:
-            y[torch.rand(batch_size, generator=gen) < p_uncond] = n_classes  # drop the condition
-        t = torch.randint(T, (batch_size,), generator=gen)
-        eps = torch.randn(batch_size, 2, generator=gen)
-        loss = F.mse_loss(model(schedule.add_noise(x0, t, eps), t, y), eps)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        history["loss"].append(loss.item())
-    return model.eval(), schedule, history
-
-
-@torch.no_grad()
-def sample_ddpm(model: Denoiser, schedule: NoiseSchedule, n: int, *, label: int | None = None,
-                guidance: float = 0.0, seed: int = 0, keep: tuple = ()) -> np.ndarray | tuple:
-    """Ancestral sampling (Ho et al. 2020, Algorithm 2), from x_T ~ N(0, I) down to x_0.
-
-    ``label=None`` samples unconditioned (null class); a class number samples
-    conditioned on it, optionally pushed further by classifier-free
-    ``guidance`` w: eps = (1 + w) eps(x, class) - w eps(x, null). ``keep``
-    lists steps t whose x_t are also returned, as ``(x_0, {t: x_t})``.
-    """
-    n = positive_int(n, "n")
-    null = model.n_classes
-    if label is not None and not (isinstance(label, (int, np.integer)) and 0 <= label < null):
-        raise ValueError(f"label must be None or a class in 0..{null - 1}, got {label!r}")
-    gen = torch.Generator().manual_seed(training_seed(seed))
-    x = torch.randn(n, 2, generator=gen)  # x_T
-    y_null = torch.full((n,), null, dtype=torch.long)
-    y = y_null if label is None else torch.full((n,), int(label), dtype=torch.long)
-    kept = {}
-    for t in reversed(range(schedule.T)):
-        if t + 1 in keep:
-            kept[t + 1] = x.numpy().copy()
-        tt = torch.full((n,), t, dtype=torch.long)
-        eps = model(x, tt, y)
-        if label is not None and guidance:
-            eps = (1 + guidance) * eps - guidance * model(x, tt, y_null)
-        a, ab, b = schedule.alpha[t], schedule.alpha_bar[t], schedule.beta[t]
-        x = (x - b / (1 - ab).sqrt() * eps) / a.sqrt()  # the mean of x_{t-1}
-        if t > 0:
-            x = x + b.sqrt() * torch.randn(n, 2, generator=gen)  # sigma_t^2 = beta_t
-    if 0 in keep:
-        kept[0] = x.numpy().copy()
-    return (x.numpy(), kept) if keep else x.numpy()
