@@ -192,11 +192,8 @@ class Network:
         batch_size = positive_int(mini_batch_size, "mini_batch_size")
         eta = positive_number(eta, "eta (the learning rate)")
         rng = np.random.default_rng(training_seed(seed))
-        history = {"epoch": [], "train_seconds": []}
-        if test_data is not None:
-            history.update(test_correct=[], test_accuracy=[])
-        if monitor_cost:
-            history["train_cost"] = []
+        history = {"epoch": [], "train_seconds": [], "test_correct": [],
+                   "test_accuracy": [], "train_cost": []}
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new shuffle every epoch
@@ -213,7 +210,7 @@ class Network:
                     print(f"Epoch {epoch}: {correct} / {len(y_test)}")
             if monitor_cost:
                 history["train_cost"].append(self.average_cost(X.T, labels))
-        return history
+        return {key: values for key, values in history.items() if values}
 
     def evaluate(self, test_data) -> int:
         """How many examples of (X, y) the network gets right."""
