@@ -211,8 +211,22 @@ def test_sgd_rejects_raw_pixels_before_training():
     assert _weights_after_failed_sgd(net, (X_raw / 255, y), 1, 10, 3.0, test_data=test,
                                      error=ValueError, match="test_data: X lies in 0..255")
     net.SGD((X_raw / 255, y), 1, 10, 3.0)  # scaled: fine
-    standardised = (X_raw - X_raw.mean()) / X_raw.std()  # negative values: not raw pixels
-    net.SGD((standardised, y), 1, 10, 3.0)
+
+
+@pytest.mark.parametrize("low, high", [(-0.01, 1.0), (0.0, 1.01), (-1.8, 3.2)])
+def test_sgd_rejects_inputs_outside_the_unit_interval(low, high):
+    X = np.linspace(low, high, 5 * 4).reshape(5, 4)  # one entry at each end
+    net = Network([4, 3, 2])
+    assert _weights_after_failed_sgd(net, (X, np.zeros(5, dtype=int)), 1, 1, 1.0, error=ValueError,
+                                     match=rf"X lies in {low:g}\.\.{high:g}; inputs must be scaled to \[0, 1\]")
+
+
+def test_one_sgd_epoch_lowers_the_cost_on_real_digits(mnist_small):
+    train, _ = mnist_small
+    net = Network([784, 30, 10], seed=0)
+    before = net.total_cost(train)
+    net.SGD(train, 1, 10, 3.0, seed=0)
+    assert net.total_cost(train) < 0.5 * before  # 500 steps of eta = 3: the cost at least halves
 
 
 @pytest.mark.parametrize("eta", [float("inf"), float("nan"), 0.0, -0.1, True, "3"])
@@ -243,6 +257,8 @@ def test_sgd_rejects_nan_or_infinite_inputs_before_training():
     ((np.zeros((0, 4)), np.zeros(0, dtype=int)), {}, ValueError, "N >= 1"),
     ((np.zeros((5, 4)), np.zeros(5, dtype=int)), {"mini_batch_size": 0}, ValueError, "mini_batch_size"),
     ((np.zeros((5, 4)), np.zeros(5, dtype=int)), {"epochs": 2.5}, ValueError, "epochs"),
+    ((np.zeros((5, 4)), np.zeros(5, dtype=int)), {"epochs": 0}, ValueError, "epochs must be a positive"),
+    ((np.zeros((5, 4)), np.zeros(5, dtype=int)), {"mini_batch_size": -10}, ValueError, "mini_batch_size must"),
 ])
 def test_sgd_rejects_bad_data_and_arguments_before_training(data, kwargs, error, match):
     args = {"epochs": 1, "mini_batch_size": 1, "eta": 1.0, **kwargs}

@@ -247,7 +247,8 @@ def check_sizes(sizes) -> list[int]:
 def check_data(data, net: Network, name: str):
     """(X, y) for ``net``, checked before any work starts; X in net's dtype.
 
-    X: (N, n_0) finite inputs, one example per row, not raw 0-255 pixels;
+    X: (N, n_0) finite inputs in [0, 1], one example per row (raw 0-255
+    pixels are the likely mistake);
     y: (N,) integer labels in 0..n_L - 1.
     """
     if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -260,11 +261,12 @@ def check_data(data, net: Network, name: str):
                 if X.ndim == 2 and X.shape[0] == n_0 else "")
         raise ValueError(f"{name}: X must have shape (N, {n_0}), one example "
                          f"per row, N >= 1; got {X.shape}{hint}")
-    if X.min() >= 0 and X.max() > 1:
-        raise ValueError(f"{name}: X lies in 0..{X.max():g}, which looks like "
-                         f"raw 0-255 pixels; this sigmoid network expects "
-                         f"brightnesses in [0, 1]: divide by 255, or use "
-                         f"load_mnist's floats (without raw=True)")
+    if X.min() < 0 or X.max() > 1:
+        raise ValueError(f"{name}: X lies in {X.min():g}..{X.max():g}; "
+                         f"inputs must be scaled to [0, 1], brightnesses "
+                         f"as the chapters use them (raw 0-255 pixels? "
+                         f"divide by 255, or use load_mnist's floats, "
+                         f"without raw=True)")
     if y.shape != (len(X),) or y.dtype.kind not in "iu":
         raise ValueError(f"{name}: y must be {len(X)} integer labels, shape "
                          f"({len(X)},); got {y.dtype} of shape {y.shape}")
