@@ -72,16 +72,12 @@ def test_gates_reject_non_bits(bad):
 
 
 def test_perceptron_rejects_mismatched_or_bad_input():
-    with pytest.raises(ValueError, match=r"expected \(2,\)"):
+    with pytest.raises(ValueError, match=r"expected w \(n,\)"):
         perceptron((1, 0, 1), (1, 1), 0)
-    with pytest.raises(ValueError, match="1-D array"):
+    with pytest.raises(ValueError, match=r"x has shape \(2,\) and w \(1, 2\)"):
         perceptron((1, 0), [[1, 1]], 0)
-    with pytest.raises(TypeError, match="bias"):
+    with pytest.raises(TypeError, match="bias"):  # a vector bias would give one output per entry
         perceptron((1, 0), (1, 1), (0, 1))
-    with pytest.raises(TypeError, match="numbers"):
-        perceptron(("a", "b"), (1, 1), 0)
-    with pytest.raises(TypeError, match="numbers"):
-        step("x")
 
 
 def test_add_binary_rejects_numbers_that_do_not_fit():

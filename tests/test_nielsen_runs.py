@@ -1,0 +1,75 @@
+"""book/nielsen/nielsen_runs.py: the command for Nielsen's full-length runs.
+
+The command is run here with ``--epochs 1 --train-size 2000`` so that it
+takes seconds; the full runs take far longer (see the script).
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "book" / "nielsen" / "nielsen_runs.py"
+RESULTS = REPO / "book" / "nielsen" / "nielsen_runs.json"
+RUNS = {"hidden30_seed0", "hidden30_seed1", "hidden30_seed2",
+        "hidden100_seed0", "eta0.001", "eta100"}
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("nielsen_runs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_command_writes_every_run(tmp_path):
+    out = tmp_path / "runs.json"
+    _script().main(["--out", str(out), "--epochs", "1",
+                    "--train-size", "2000"])
+    result = json.loads(out.read_text())
+    assert set(result["runs"]) == RUNS
+    assert result["train_size"] == 2000
+    assert result["made_by"].endswith("--epochs 1 --train-size 2000")
+    for run in result["runs"].values():
+        assert run["epochs"] == 1 and len(run["test_correct"]) == 1
+        assert 0 <= run["test_correct"][0] <= 10_000
+        assert 0 <= run["validation_correct"] <= 10_000
+    # 200 steps of eta = 3 take the network far above chance (1,000)
+    assert result["runs"]["hidden100_seed0"]["test_correct"][0] > 2_500
+    # eta = 0.001 barely moves it: far below the eta = 3 run of the same start
+    assert (result["runs"]["eta0.001"]["test_correct"][0]
+            < result["runs"]["hidden30_seed1"]["test_correct"][0] - 1000)
+
+
+def test_nielsens_start_has_standard_normal_weights():
+    net = _script().nielsen_network([784, 100, 10], seed=0)
+    assert net.weights[0].std() == pytest.approx(1.0, rel=0.01)  # 78,400
+    assert net.weights[1].std() == pytest.approx(1.0, rel=0.1)  # 1,000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "no/such/folder/runs.json"], "does not exist"),
+    (["--out", "runs.json", "--epochs", "0"], "positive integer"),
+    (["--out", "runs.json", "--train-size", "60000"], "at most 50,000"),
+])
+def test_the_command_refuses_bad_arguments_before_training(
+        argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises((SystemExit, ValueError)) as error:
+        _script().main(argv)
+    assert message in str(error.value) + capsys.readouterr().err
+    assert not (tmp_path / "runs.json").exists()
+
+
+@pytest.mark.skipif(not RESULTS.exists(),
+                    reason="no committed results yet: run the command")
+def test_committed_results_are_the_full_runs():
+    result = json.loads(RESULTS.read_text())
+    assert set(result["runs"]) == RUNS
+    assert result["made_by"] == ("python book/nielsen/nielsen_runs.py "
+                                 "--out book/nielsen/nielsen_runs.json")
+    assert result["train_size"] == 50_000 and result["mini_batch_size"] == 10
+    for run in result["runs"].values():
+        assert run["epochs"] == 30 and len(run["test_correct"]) == 30
