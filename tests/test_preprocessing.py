@@ -1,11 +1,11 @@
-"""textbook_utils.preprocessing.Standardizer and textbook_utils.recipes (chapter "Gradient descent")."""
+"""textbook_utils.preprocessing.Standardizer and textbook_utils.video_net (chapter "Gradient descent")."""
 
 import numpy as np
 import pytest
 
 from textbook_utils.data import load_mnist
 from textbook_utils.preprocessing import Standardizer
-from textbook_utils.recipes import VIDEO_NET_FIT, VIDEO_NET_SIZES, train_video_net
+from textbook_utils.video_net import BOOK_RECIPE, VIDEO_NET_SIZES, VIDEO_RECIPE, Recipe, train_video_net
 
 
 def test_statistics_come_from_the_training_images_and_are_reused_unchanged():
@@ -49,15 +49,34 @@ def test_bad_inputs_are_refused_with_a_reason():
         Standardizer(np.zeros(10))
 
 
-def test_train_video_net_trains_the_videos_layers_with_the_recipe():
+def test_train_video_net_trains_the_videos_layers_with_a_recipe():
     X, y = load_mnist("train")
     Xt, yt = load_mnist("test")
     train, test = (X[:3000], y[:3000]), (Xt[:500], yt[:500])
-    model, standardize, history = train_video_net(train, test, progress=False)
-    assert model.sizes == VIDEO_NET_SIZES and model.activation == "relu" and model.num_params == 13_002
+    recipe = BOOK_RECIPE.changed(epochs=4, batch_size=64)
+    model, standardize, history = train_video_net(train, test, recipe, device="cpu")
+    assert model.sizes == VIDEO_NET_SIZES == [784, 16, 16, 10] and model.num_params == 13_002
+    assert model.activation == "relu"
     np.testing.assert_allclose(standardize.mean, train[0].mean(axis=0), rtol=1e-5, atol=1e-7)
-    assert len(history["epoch"]) == VIDEO_NET_FIT["epochs"]
+    assert len(history["epoch"]) == 4
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert history["test_accuracy"][-1] > 0.85  # 3,000 images are enough for a decent network
-    _, _, stopped = train_video_net(train, test, progress=False, target_accuracy=0.5)
-    assert len(stopped["epoch"]) < VIDEO_NET_FIT["epochs"]  # stops at the first epoch at or above 50%
+    _, _, stopped = train_video_net(train, test, recipe, target_accuracy=0.5, device="cpu")
+    assert len(stopped["epoch"]) < 4  # stops at the first epoch at or above 50%
+
+
+def test_the_videos_recipe_uses_raw_pixels_sigmoids_and_the_quadratic_cost():
+    X, y = load_mnist("train")
+    train = (X[:200], y[:200])
+    assert (VIDEO_RECIPE.activation, VIDEO_RECIPE.loss, VIDEO_RECIPE.optimizer) == ("sigmoid", "quadratic", "sgd")
+    model, standardize, history = train_video_net(train, train, VIDEO_RECIPE.changed(epochs=1), device="cpu")
+    assert standardize is None and model.activation == "sigmoid"
+    assert VIDEO_RECIPE.fit_settings() == dict(loss="quadratic", optimizer="sgd", lr=VIDEO_RECIPE.lr,
+                                               batch_size=VIDEO_RECIPE.batch_size, epochs=VIDEO_RECIPE.epochs,
+                                               schedule=None, weight_decay=0.0)
+    assert VIDEO_RECIPE.changed(loss="cross_entropy").loss == "cross_entropy"
+    assert VIDEO_RECIPE.loss == "quadratic"  # recipes are values: changed() makes a new one
+    with pytest.raises(TypeError, match="Recipe"):
+        train_video_net(train, train, dict(epochs=1))
+    with pytest.raises(TypeError):
+        Recipe("relu")  # every ingredient must be named

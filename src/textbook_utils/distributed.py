@@ -1,8 +1,11 @@
 """Data parallelism with PyTorch's own engine, ``torch.distributed``.
 
-Chapter "Scaling up" (``book/scaling/01_scaling_up.ipynb``) explains it;
-:func:`textbook_utils.training.fit` and :func:`textbook_utils.gpt.train` use it
-when a launcher such as ``torchrun`` started them. The idea in one line: every
+Chapter "Scaling up" (``book/scaling/01_scaling_up.ipynb``) explains it; the
+command lines ``textbook_utils.train_mnist`` and ``textbook_utils.train_gpt``
+use it when a launcher such as ``torchrun`` started them. It wraps the
+single-process training loops from the outside:
+``fit(model, ..., step=data_parallel)`` runs :func:`textbook_utils.training.fit`
+with :func:`data_parallel` taking its steps. The idea in one line: every
 process (a *rank*) holds a full copy of the model, takes its own slice of each
 global mini-batch, and after the backward pass the ranks average their
 gradients (an *all-reduce*), so every copy takes the same step.
@@ -23,6 +26,7 @@ backpropagation; this module only sets it up:
 - :func:`rank`, :func:`world_size`, :func:`is_main`, :func:`print0`;
 - :func:`shard` (this rank's slice of a global batch), :func:`wrap` (DDP),
   :func:`mean_over_ranks` (average a logged number);
+- :func:`data_parallel`: the step of ``training.fit`` built from those three;
 - :func:`launch_local`: ``torchrun`` on this machine, from Python (the chapter's timings);
 - :func:`save_checkpoint` / :func:`load_state_dict`: written by rank 0 only,
   without DDP's ``module.`` prefix, so a checkpoint from a distributed run loads
@@ -41,6 +45,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +53,9 @@ import torch
 import torch.distributed as dist
 
 from .device import pick_device
+from .training import train_step
 
-__all__ = ["DistInfo", "backend_for", "is_distributed", "is_main", "launched", "load_state_dict",
+__all__ = ["DistInfo", "backend_for", "data_parallel", "is_distributed", "is_main", "launched", "load_state_dict",
            "mean_over_ranks", "print0", "rank", "save_checkpoint", "session", "setup", "shard", "teardown",
            "unwrap", "weighted", "world_size", "wrap", "launch_local"]
 
@@ -222,6 +228,30 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
     return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
+def data_parallel(model: torch.nn.Module, optimizer, loss_fn):
+    """How :func:`textbook_utils.training.fit` takes a step on several processes.
+
+    Returns ``step(xb, yb) -> cost``, for ``fit(..., step=data_parallel)``.
+    Every rank draws the same global mini-batch (the same seed orders them);
+    each computes the cost of its own slice (:func:`shard`), DDP averages the
+    ranks' gradients during ``backward()``, so every copy of the model takes
+    the step one process would take on the whole batch. The cost returned is
+    the whole batch's (:func:`mean_over_ranks`). A batch smaller than the
+    number of ranks is not split: each rank takes that step on all of it,
+    with the same result everywhere. Alone, this is ``training.one_process``.
+    """
+    ddp = wrap(model)
+
+    def step(xb, yb):
+        if len(xb) < world_size():                 # too few to share out
+            return train_step(model, optimizer, loss_fn, xb, yb)
+        (xb, weight), (yb, _) = shard(xb), shard(yb)    # this rank's slice
+        loss = train_step(ddp, optimizer, weighted(loss_fn, weight), xb, yb)
+        return mean_over_ranks(loss)
+
+    return step
+
+
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     """The plain model inside a DDP (or ``torch.compile``) wrapper."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
@@ -254,9 +284,14 @@ def save_checkpoint(path, model: torch.nn.Module, **extra) -> Path | None:
     written = None
     if is_main():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save({"model": _plain_state(model), **extra}, tmp)
-        tmp.replace(path)  # readers never see a half-written file
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        os.close(fd)  # a fresh name: two saves to one path never share a half-written file
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
+        try:
+            torch.save({"model": _plain_state(model), **extra}, tmp)
+            os.replace(tmp, path)  # readers never see a half-written file
+        finally:
+            Path(tmp).unlink(missing_ok=True)
         written = path
     if is_distributed():
         dist.barrier()

@@ -24,15 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import positive_int
+
 __all__ = ["TinyRNN", "binary_addition_data", "bits_to_ints", "ints_to_bits"]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
 
 
 class TinyRNN(nn.Module):
@@ -45,9 +39,9 @@ class TinyRNN(nn.Module):
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int):
         super().__init__()
-        self.n_in = _positive_int(n_in, "n_in")
-        self.n_hidden = _positive_int(n_hidden, "n_hidden")
-        self.n_out = _positive_int(n_out, "n_out")
+        self.n_in = positive_int(n_in, "n_in")
+        self.n_hidden = positive_int(n_hidden, "n_hidden")
+        self.n_out = positive_int(n_out, "n_out")
         scale = 1.0 / np.sqrt(n_hidden)
         self.W_xh = nn.Parameter(torch.empty(n_hidden, n_in).uniform_(-scale, scale))
         self.W_hh = nn.Parameter(torch.empty(n_hidden, n_hidden).uniform_(-scale, scale))
@@ -81,7 +75,7 @@ class TinyRNN(nn.Module):
 
 def ints_to_bits(values, n_bits: int) -> np.ndarray:
     """Non-negative integers ``(n,)`` as bits ``(n, n_bits)``, least significant bit first."""
-    n_bits = _positive_int(n_bits, "n_bits")
+    n_bits = positive_int(n_bits, "n_bits")
     values = np.asarray(values)
     if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
         raise TypeError(f"values must be a 1-D array of integers, got shape {values.shape} dtype {values.dtype}")
@@ -108,8 +102,8 @@ def binary_addition_data(n: int, n_bits: int, *, seed: int = 0):
     holds the bits of a and b, least significant first; ``y`` float32
     ``(n, n_bits, 1)`` the bits of c; ``a`` and ``b`` the integers ``(n,)``.
     """
-    n = _positive_int(n, "n")
-    n_bits = _positive_int(n_bits, "n_bits")
+    n = positive_int(n, "n")
+    n_bits = positive_int(n_bits, "n_bits")
     if n_bits < 2 or n_bits > 62:
         raise ValueError(f"n_bits must be between 2 and 62, got {n_bits}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

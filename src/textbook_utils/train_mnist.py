@@ -1,9 +1,10 @@
 """Train an MLP on MNIST from the command line, on one process or many.
 
 Chapter "Scaling up" (``book/scaling/01_scaling_up.ipynb``) runs it. The same
-command trains on a laptop CPU, one GPU or several, because
-:func:`textbook_utils.training.fit` joins the other processes when ``torchrun``
-starts it (gloo on CPUs, NCCL on GPUs)::
+command trains on a laptop CPU, one GPU or several: started by ``torchrun``,
+it joins the other processes (gloo on CPUs, NCCL on GPUs) and runs
+:func:`textbook_utils.training.fit` with
+:func:`textbook_utils.distributed.data_parallel` taking the steps::
 
     python -m textbook_utils.train_mnist --epochs 3                         # 1 process
     torchrun --standalone --nproc_per_node=2 -m textbook_utils.train_mnist  # 2 CPU processes
@@ -12,34 +13,66 @@ starts it (gloo on CPUs, NCCL on GPUs)::
 ``--batch-size`` is the *global* batch: with W processes each trains on
 ``batch_size / W`` examples per step, and the gradients are averaged, so the
 result matches one process on the whole batch. Only rank 0 prints and saves.
+Every argument is checked before any data is loaded or any process joins.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
-from . import distributed
+import torch
+
+from . import checks, distributed
 from .data import load_mnist
+from .mlp import ACTIVATIONS, MLP
 from .seeding import seed_everything
-from .models import ACTIVATIONS, MLP
 from .training import LOSSES, OPTIMIZERS, fit
 
 __all__ = ["main", "parser"]
 
+N_TRAIN = 60_000  # MNIST's training images
+
+
+def _positive_int(text: str) -> int:
+    """An argparse ``type``: :func:`textbook_utils.checks.positive_int` of the text."""
+    try:
+        return checks.positive_int(int(text), "the value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+
+
+def _positive_number(text: str) -> float:
+    """An argparse ``type``: :func:`textbook_utils.checks.positive_number` of the text."""
+    try:
+        return checks.positive_number(float(text), "the value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}") from None
+
 
 def _sizes(text: str) -> list[int]:
     try:
-        sizes = [int(s) for s in text.split(",") if s.strip()]
+        return [checks.positive_int(int(s), "a layer width") for s in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden takes comma-separated layer widths such as 16,16, got {text!r}")
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
-    return sizes
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes positive layer widths separated by commas, such as 16,16; got {text!r}"
+        ) from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1] such as 0.96, got {text!r}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
+    positive_int, positive_number = _positive_int, _positive_number
     p = argparse.ArgumentParser(
         prog="python -m textbook_utils.train_mnist",
         description="Train a 784-...-10 MLP on MNIST with textbook_utils.training.fit. Launch with "
@@ -47,39 +80,70 @@ def parser() -> argparse.ArgumentParser:
                     "to train data-parallel on several processes; --batch-size is the global batch.")
     p.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer widths (default: 16,16)")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64, help="global mini-batch size (default: 64)")
-    p.add_argument("--lr", type=float, default=3e-3, help="learning rate eta (default: 0.003)")
+    p.add_argument("--epochs", type=positive_int, default=3)
+    p.add_argument("--batch-size", type=positive_int, default=64, help="global mini-batch size (default: 64)")
+    p.add_argument("--lr", type=positive_number, default=3e-3, help="learning rate eta (default: 0.003)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    p.add_argument("--loss", choices=LOSSES, default="cross_entropy")
+    p.add_argument("--loss", choices=list(LOSSES), default="cross_entropy")
     p.add_argument("--schedule", choices=["none", "cosine"], default="none")
-    p.add_argument("--target-accuracy", type=float, default=None, help="stop once test accuracy reaches it")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
-    p.add_argument("--train-examples", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--target-accuracy", type=_fraction, default=None, help="stop once test accuracy reaches it")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps")
+    p.add_argument("--train-examples", type=positive_int, default=None,
+                   help=f"use only the first N training images (at most {N_TRAIN:,})")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: PyTorch's)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads per process (default: PyTorch's; 1 is fastest for small networks)")
     p.add_argument("--out", type=Path, default=None, help="save the trained weights here (rank 0)")
     p.add_argument("--summary", type=Path, default=None, help="write the history as JSON here (rank 0)")
     return p
 
 
+def _parse(argv) -> argparse.Namespace:
+    """The arguments, with the ones argparse cannot check alone checked here."""
+    p = parser()
+    args = p.parse_args(argv)
+    if args.train_examples is not None and args.train_examples > N_TRAIN:
+        p.error(f"--train-examples: MNIST has {N_TRAIN:,} training images, got {args.train_examples:,}")
+    if args.batch_size > (args.train_examples or N_TRAIN):
+        p.error(f"--batch-size {args.batch_size:,} is larger than the training set "
+                f"({args.train_examples or N_TRAIN:,} images)")
+    if not 0 <= args.seed < 2**32:
+        p.error(f"--seed must be in [0, 2**32), got {args.seed}")
+    for flag, path in (("--out", args.out), ("--summary", args.summary)):
+        if path is None:
+            continue
+        if path.is_dir():
+            p.error(f"{flag} {path} is a directory; give a file name such as {path / 'mnist.pt'}")
+        folder = next(f for f in (path.parent, *path.parent.parents) if f.exists())
+        if not folder.is_dir():
+            p.error(f"{flag} {path}: {folder} is a file, not a directory")
+        if not os.access(folder, os.W_OK):
+            p.error(f"{flag} {path}: cannot write into {folder}")
+    return args
+
+
 def main(argv=None) -> dict:
     """Parse ``argv``, train, save (rank 0); return the history (every rank)."""
-    args = parser().parse_args(argv)
+    args = _parse(argv)
+    for path in (args.out, args.summary):   # a missing folder is made now,
+        if path is not None:                 # not after training
+            path.parent.mkdir(parents=True, exist_ok=True)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     with distributed.session(args.device) as info:
         seed_everything(args.seed)  # same initial weights everywhere (DDP also copies rank 0's)
-        model = MLP([784, *args.hidden, 10], activation=args.activation)
+        model = MLP([784, *args.hidden, 10], activation=args.activation).to(info.device)
         train, test = load_mnist("train"), load_mnist("test")
         if args.train_examples is not None:
             train = (train[0][:args.train_examples], train[1][:args.train_examples])
         distributed.print0(f"training {model.extra_repr()} on {info.world_size} process(es), "
                            f"{info.device}, global batch {args.batch_size}")
         history = fit(model, train, test, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      optimizer=args.optimizer, loss=args.loss, device=info.device, seed=args.seed,
-                      schedule=None if args.schedule == "none" else args.schedule, progress=False,
-                      eval_train=False, target_accuracy=args.target_accuracy, max_steps=args.max_steps,
-                      cpu_threads=args.threads)
+                      optimizer=args.optimizer, loss=args.loss, seed=args.seed,
+                      schedule=None if args.schedule == "none" else args.schedule, eval_train=False,
+                      target_accuracy=args.target_accuracy, max_steps=args.max_steps,
+                      step=distributed.data_parallel)
         for e, loss, acc, sec in zip(history["epoch"], history["loss"], history["test_accuracy"],
                                      history["seconds"]):
             distributed.print0(f"epoch {e + 1}: loss {loss:.4f}  test accuracy {acc:.4f}  {sec:.1f} s")
@@ -88,7 +152,6 @@ def main(argv=None) -> dict:
             distributed.save_checkpoint(args.out, model, sizes=model.sizes, activation=model.activation)
             distributed.print0(f"saved {args.out}")
         if args.summary is not None and distributed.is_main():
-            args.summary.parent.mkdir(parents=True, exist_ok=True)
             args.summary.write_text(json.dumps(history, indent=1))
         return history
 
