@@ -103,7 +103,7 @@ def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60,
     import torch
 
     from .seeding import seed_everything
-    from .models import MLP
+    from .mlp import MLP
     from .training import fit
 
     X_train, X_test = standardise(X_train, X_test)
@@ -111,7 +111,7 @@ def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60,
     seed_everything(seed)
     model = MLP([X_train.shape[1], *hidden, n_classes], activation="relu")
     fit(model, (X_train.astype(np.float32), np.asarray(y_train)), epochs=epochs, batch_size=32, lr=lr,
-        optimizer="adam", device="cpu", seed=seed, progress=False, eval_train=False, cpu_threads=1)
+        optimizer="adam", seed=seed, eval_train=False)
     with torch.no_grad():
         return model(torch.as_tensor(X_test, dtype=torch.float32)).argmax(dim=1).numpy()
 
