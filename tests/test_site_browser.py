@@ -349,6 +349,16 @@ def test_every_control_changes_its_figure_with_no_kernel(visits, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_code_and_its_output_fit_the_column_without_sideways_scrolling(visits, page):
+    """At the theme's normal width (1280 px window) no code cell or printed output scrolls sideways."""
+    v = visits(page)
+    wide = v.page.evaluate("""() => [...document.querySelectorAll('div.cell_input pre, div.cell_output pre')]
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => pre.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 100))""")
+    assert wide == [], f"{page}: lines wider than the column (shorten them in the notebook): {wide}"
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_page_has_a_title_and_is_in_the_navigation(visits, page):
     v = visits(page)
     heading = v.page.locator("article h1").first.inner_text().strip().rstrip("#").strip()
