@@ -34,7 +34,11 @@ def test_mlp_from_scratch_computes_the_same_function():
     np.testing.assert_allclose(torch.sigmoid(z).detach().numpy().T, net.feedforward(x), rtol=1e-12)
 
 
-@pytest.mark.parametrize("activation, expected", [("relu", 0.0), ("sigmoid", 0.5), ("tanh", 0.0)])
+@pytest.mark.parametrize("activation, expected", [
+    ("relu", 0.0),                      # max(0, -5)
+    ("sigmoid", 1 / (1 + np.exp(5.0))),  # sigma(-5)
+    ("tanh", np.tanh(-5.0)),
+])
 def test_mlp_activation_is_applied_between_layers(activation, expected):
     model = MLP([1, 1, 1], activation=activation)
     with torch.no_grad():
@@ -42,10 +46,10 @@ def test_mlp_activation_is_applied_between_layers(activation, expected):
         model.layers[0].bias.fill_(-5.0)
         model.layers[1].weight.fill_(1.0)
         model.layers[1].bias.fill_(0.0)
-        # hidden input 0 -> hidden activation sigma(-5): ~0 for relu/sigmoid/tanh
+        # hidden weighted input -5 -> hidden activation sigma(-5); the output
+        # layer adds nothing (weight 1, bias 0) and applies no activation
         out = model(torch.zeros(1, 1)).item()
-    assert out == pytest.approx({"relu": 0.0, "sigmoid": 1 / (1 + np.exp(5)), "tanh": np.tanh(-5.0)}[activation])
-    assert expected is not None
+    assert out == pytest.approx(expected, rel=1e-6, abs=1e-12)
 
 
 def test_bad_mlp_arguments():

@@ -301,3 +301,44 @@ def plot_weight_images(W, *, ncols: int = 10, titles=None, fig=None):
             ax.set_title(str(titles[k]), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --- Orientation, "How we got here": where the book's chapters sit ---------------------------
+
+__all__ += ["plot_taxonomy"]
+
+
+def plot_taxonomy(regions, ax=None, *, colours=None):
+    """Nested boxes, outermost first, each listing what sits in it and in no inner box.
+
+    ``regions`` maps a box's title to its lines, e.g. ``{"artificial
+    intelligence": [...], "machine learning": [...], ...}``: each box holds
+    the next. Used by "How we got here" (``book/orientation/02_history.ipynb``)
+    to draw AI > machine learning > deep learning > generative models with
+    the book's chapters in place. Returns the axes.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    n_lines = sum(len(lines) + 1.6 for lines in regions.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.24 * n_lines + 0.6))
+    colours = colours or ["#e8eef7", "#d2e0f2", "#b5cdec", "#f6d8b8"]
+    margin, top = 0.025, 1.0  # each box is inset by margin in the next
+    step = (1 - len(regions) * margin) / n_lines  # one line of text
+    for depth, (title, lines) in enumerate(regions.items()):
+        left = depth * margin
+        box = FancyBboxPatch(
+            (left, depth * margin), 1 - 2 * left, top - depth * margin,
+            boxstyle="round,pad=0,rounding_size=0.02", linewidth=1,
+            facecolor=colours[depth % len(colours)], edgecolor="0.35")
+        ax.add_patch(box)
+        ax.text(left + 0.015, top - 0.6 * step, title, fontsize=10,
+                fontweight="bold", va="center")
+        for i, line in enumerate(lines):
+            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=8.5,
+                    va="center")
+        top -= (len(lines) + 1.6) * step
+    ax.set_xlim(-0.005, 1.005)
+    ax.set_ylim(-0.005, 1.005)
+    ax.axis("off")
+    return ax
