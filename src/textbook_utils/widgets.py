@@ -150,7 +150,7 @@ def activation_explorer(images, labels, *, sizes=(784, 16, 16, 10), n_images: in
 
 # --------------------------------------------------------------------------- Strang chapters
 
-DESCENT_METHODS = ("fixed step", "exact line search", "momentum", "Newton")
+DESCENT_METHODS = ("fixed step", "exact line search", "momentum", "Nesterov", "Newton")
 
 
 def _descent_run(method: str, b: float, s: float, n_steps: int):
@@ -169,6 +169,10 @@ def _descent_run(method: str, b: float, s: float, n_steps: int):
         _, beta = optim.heavy_ball_parameters(*lam)
         path = optim.heavy_ball(q.grad, x0, s, beta, n_steps)
         return path, optim.iteration_rate(lam, s, beta) ** 2, f"s = {s:.3g}, best beta = {beta:.3g}"
+    if method == "Nesterov":
+        _, beta = optim.nesterov_parameters(*lam)
+        path = optim.nesterov(q.grad, x0, s, beta, n_steps)
+        return path, optim.nesterov_rate(*lam) ** 2, f"s = {s:.3g}, best beta = {beta:.3g}"
     return optim.newton(q.grad, q.hessian, x0, n_steps, t=s), (1 - s) ** 2, f"t = {s:.3g}"
 
 
@@ -179,6 +183,8 @@ def best_step(method: str, b: float) -> float:
     lam = [min(b, 1.0), max(b, 1.0)]
     if method == "momentum":
         return optim.heavy_ball_parameters(*lam)[0]
+    if method == "Nesterov":
+        return optim.nesterov_parameters(*lam)[0]
     if method == "Newton":
         return 1.0
     return 2 / (lam[0] + lam[1])  # fixed step (exact line search ignores s)
@@ -236,19 +242,25 @@ def step_size_explorer(b: float = 0.1, steps=None, n_steps: int = 40):
                     start=[int(np.argmin(np.abs(np.asarray(steps) - 1.0)))])
 
 
-def descent_explorer(bs=(1.0, 0.3, 0.1, 0.03, 0.01), methods=DESCENT_METHODS, n_steps: int = 40):
+def descent_explorer(method: str = "exact line search", b: float = 1.0, *, bs=(1.0, 0.3, 0.1, 0.03, 0.01),
+                     methods=DESCENT_METHODS, n_steps: int = 40):
     """Choose the method and b; see the path and the error curve at the method's best step.
 
     Used in chapter "Momentum, Newton and stochastic gradient descent". The
     problem is Strang's f(x, y) = (x^2 + b y^2)/2 started at (b, 1); each
-    method runs with its best step for that b (fixed step s = 2/(1 + b),
-    momentum with the best s and beta, Newton with t = 1).
+    method runs with its best step for that b (fixed step s = 2/(1 + b), the
+    heavy ball and Nesterov with their best s and beta, Newton with t = 1).
+    ``method`` and ``b`` choose the view shown first.
     """
+    methods, bs = list(methods), list(bs)
+    if method not in methods or b not in bs:
+        raise ValueError(f"the first view must be one of the offered ones: method in {methods}, b in {bs}; "
+                         f"got {method!r}, {b!r}")
+
     def draw(method, b):
         return descent_figure(method, b, best_step(method, b), n_steps)
 
-    return explorer(draw, [("method", methods), ("b", bs)],
-                    start=[list(methods).index("exact line search") if "exact line search" in methods else 0, 0])
+    return explorer(draw, [("method", methods), ("b", bs)], start=[methods.index(method), bs.index(b)])
 
 
 # --------------------------------------------------------------------------- chapter 5
