@@ -1,12 +1,16 @@
-"""Sphinx extension: in the PDF, a widget shows the figure it displayed when the notebook ran.
+"""Sphinx extension: in the PDF, a widget shows the figures it holds, as small multiples.
 
-On the website a widget output is rendered live by the ipywidgets HTML manager
-from the widget state saved in the notebook (see ``offline_widgets.py``). LaTeX
-cannot run it, and MyST-NB would print the widget's text form instead
-(``VBox(children=(IntSlider(...``). This extension reads the saved widget
-state, finds the images that the widget's ``Output`` areas hold, and adds them
-to the widget's output inside an ``only:: latex`` node, so that the PDF shows
-those figures (with their alt text) and the website is unchanged.
+On the website a widget output is rendered by the ipywidgets HTML manager
+from the widget state saved in the notebook (see ``offline_widgets.py``); the
+book's explorers (``textbook_utils.widgets``) hold one pre-drawn frame per
+setting of their controls and switch between them in the browser. LaTeX cannot
+run them, and MyST-NB would print the widget's text form instead
+(``VBox(children=(...``). This extension reads the saved widget state, finds
+the images the widget holds (``<img>`` tags in ``HTML`` widgets and in
+``Output`` areas, in order), picks up to six spread evenly over the controls'
+range, tiles them into one figure, and adds it to the widget's output inside an
+``only:: latex`` node, so that the PDF shows small multiples (with their alt
+text) and the website is unchanged.
 
 Enabled in ``_config.yml`` under ``sphinx: local_extensions``, together with
 the MyST-NB priority override that makes LaTeX pick the widget view.
@@ -43,6 +47,17 @@ def _widget_state(source: Path) -> dict:
     return metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
 
 
+def _img_tags(markup: str) -> list[tuple[bytes, str]]:
+    """The inline PNGs of ``<img>`` tags in HTML, with their alt text."""
+    found = []
+    for tag in _IMG.findall(markup):
+        png = re.search(r'src="data:image/png;base64,([^"]+)"', tag)
+        alt = re.search(r'alt="([^"]*)"', tag)
+        if png:
+            found.append((base64.b64decode(png.group(1)), html.unescape(alt.group(1)) if alt else ""))
+    return found
+
+
 def _images(state: dict, model_id: str, seen: set[str] | None = None) -> list[tuple[bytes, str]]:
     """PNG images (bytes, alt text) shown by this widget and its children, in order."""
     seen = set() if seen is None else seen
@@ -51,6 +66,8 @@ def _images(state: dict, model_id: str, seen: set[str] | None = None) -> list[tu
     seen.add(model_id)
     model = state[model_id]
     found = []
+    if model.get("model_name") == "HTMLModel":
+        found += _img_tags(_text(model.get("state", {}).get("value", "")))
     if model.get("model_name") == "OutputModel":
         for output in model.get("state", {}).get("outputs", []):
             data = output.get("data", {})
@@ -58,16 +75,44 @@ def _images(state: dict, model_id: str, seen: set[str] | None = None) -> list[tu
                 alt = _text(data.get("text/plain", ""))
                 found.append((base64.b64decode(_text(data["image/png"])), alt.strip()))
             elif "text/html" in data:
-                # An <img> with the PNG inline and its alt text (textbook_utils.widgets shows figures so).
-                for tag in _IMG.findall(_text(data["text/html"])):
-                    png = re.search(r'src="data:image/png;base64,([^"]+)"', tag)
-                    alt = re.search(r'alt="([^"]*)"', tag)
-                    if png:
-                        found.append((base64.b64decode(png.group(1)), html.unescape(alt.group(1)) if alt else ""))
+                found += _img_tags(_text(data["text/html"]))
     for child in model.get("state", {}).get("children", []):
         if isinstance(child, str) and child.startswith("IPY_MODEL_"):
             found += _images(state, child[len("IPY_MODEL_"):], seen)
     return found
+
+
+def small_multiples(images: list[tuple[bytes, str]], most: int = 6) -> tuple[bytes, str]:
+    """Up to ``most`` of ``images``, spread evenly, tiled into one PNG; returns (png, alt)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # the build has no display
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if len(images) == 1:
+        return images[0]
+    picks = sorted(set(np.linspace(0, len(images) - 1, min(most, len(images))).round().astype(int)))
+    chosen = [images[i] for i in picks]
+    columns = 2 if len(chosen) <= 4 else 3
+    rows = -(-len(chosen) // columns)
+    arrays = [mpimg.imread(io.BytesIO(png), format="png") for png, _ in chosen]
+    height, width = max(a.shape[0] for a in arrays), max(a.shape[1] for a in arrays)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * width / 100, rows * height / 100), dpi=100)
+    for ax in np.atleast_1d(axes).flat:
+        ax.axis("off")
+    for ax, array in zip(np.atleast_1d(axes).flat, arrays):
+        ax.imshow(array)
+    fig.tight_layout(pad=0.2)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    alt = (f"{len(chosen)} of the {len(images)} views of the interactive figure, side by side: "
+           + " | ".join(a for _, a in chosen))
+    return buffer.getvalue(), alt
 
 
 def _add_figures(app: Sphinx, doctree: nodes.document) -> None:
@@ -83,15 +128,15 @@ def _add_figures(app: Sphinx, doctree: nodes.document) -> None:
         images = _images(state, match.group(1)) if match else []
         if not images:
             continue
+        png, alt = small_multiples(images)
+        path = folder / f"{hashlib.sha256(png).hexdigest()[:32]}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(png)
         only = addnodes.only(expr="latex")
-        for png, alt in images:
-            path = folder / f"{hashlib.sha256(png).hexdigest()[:32]}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                path.write_bytes(png)
-            # Sphinx reads a leading "/" as relative to the source folder, as MyST-NB does.
-            uri = "/" + os.path.relpath(path.resolve(), Path(app.srcdir).resolve())
-            only += nodes.image(uri=uri, alt=alt or "Figure shown by the interactive widget")
+        # Sphinx reads a leading "/" as relative to the source folder, as MyST-NB does.
+        uri = "/" + os.path.relpath(path.resolve(), Path(app.srcdir).resolve())
+        only += nodes.image(uri=uri, alt=alt or "Figures shown by the interactive widget")
         view += only
 
 

@@ -52,3 +52,22 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
     text = _markdown(json.loads(path.read_text()))
     assert "## Exercises" in text
     assert ":class: dropdown" in text
+
+
+#: PEP 8's limit, which is also what the site's code column shows at its normal width
+MAX_LINE = 79
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_code_lines_fit_the_page(path):
+    nb = json.loads(path.read_text())
+    long = [line for cell in _code_cells(nb) for line in "".join(cell["source"]).splitlines()
+            if len(line) > MAX_LINE and "https://" not in line]  # a URL cannot be broken
+    assert long == [], f"{len(long)} code lines longer than {MAX_LINE} characters, e.g. {long[:3]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_chapter_ends_with_a_summary_before_its_exercises(path):
+    text = _markdown(json.loads(path.read_text()))
+    assert "## Summary" in text and text.index("## Summary") < text.index("## Exercises")
+

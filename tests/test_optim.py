@@ -299,32 +299,26 @@ def test_descent_figure_describes_what_the_method_did():
     plt.close("all")
 
 
-def test_descent_explorer_redraws_and_sets_the_best_step():
+def test_descent_explorer_draws_every_method_at_its_best_step():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from textbook_utils.widgets import descent_explorer
+    from textbook_utils.widgets import DESCENT_METHODS, best_step, descent_explorer
 
-    box = descent_explorer(b=0.01, method="fixed step", s=1.0)
-    b_slider, method_menu = box.children[0].children
-    s_slider, best = box.children[1].children
-    out = box.children[2]
-    first = out.outputs[0]["data"]["text/html"]
-    assert '<img alt="Left: the path of fixed step (s = 1)' in first
-    best.click()
-    assert s_slider.value == pytest.approx(round(2 / 1.01, 2))
-    method_menu.value = "momentum"
-    best.click()
-    assert s_slider.value == pytest.approx(round(4 / 1.1**2, 2))
-    assert "momentum" in out.outputs[0]["data"]["text/html"]
-    method_menu.value = "Newton"  # s = 3.31 is no damping factor: the explorer says so instead of drawing
-    assert "must be in (0, 1]" in out.outputs[0]["data"]["text/html"]
-    best.click()
-    assert "exactly at step 1" in out.outputs[0]["data"]["text/html"]
-    method_menu.value = "exact line search"
-    assert s_slider.disabled
-    with pytest.raises(ValueError, match="b must be in"):
+    box = descent_explorer(method="momentum", b=0.01, bs=(0.1, 0.01), n_steps=20)
+    menu, b_slider = box.children[0].children
+    assert menu.options == DESCENT_METHODS and menu.value == "momentum"
+    assert b_slider.options == ("0.1", "0.01") and b_slider.value == "0.01"
+    frames = [frame for stack in box.children[1].children for frame in stack.children]
+    assert len(frames) == 2 * len(DESCENT_METHODS)
+    momentum = frames[2 * DESCENT_METHODS.index("momentum") + 1].value
+    assert f"s = {best_step('momentum', 0.01):.3g}" in momentum and "b = 0.01" in momentum
+    newton = frames[2 * DESCENT_METHODS.index("Newton")].value
+    assert "exactly at step 1" in newton
+    assert best_step("fixed step", 0.01) == pytest.approx(2 / 1.01)
+    assert best_step("momentum", 0.01) == pytest.approx(4 / 1.1**2)
+    with pytest.raises(ValueError, match="first view"):
         descent_explorer(b=2.0)
     plt.close("all")

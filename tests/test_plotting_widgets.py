@@ -32,19 +32,74 @@ def test_plot_inputs_are_checked():
         plot_layers([np.zeros(784), np.array([2.0, 0.5])])
 
 
-def test_explorer_redraws_when_a_slider_moves():
+def _frames(widget):
+    """The frames (HTML widgets) under a stack, in order: first control outermost."""
+    import ipywidgets as widgets
+
+    if isinstance(widget, widgets.HTML):
+        return [widget]
+    return [frame for child in widget.children for frame in _frames(child)]
+
+
+def test_explorer_draws_every_combination_and_links_each_control_to_its_stacks():
+    import ipywidgets as widgets
+
+    from textbook_utils.widgets import explorer
+
+    calls = []
+
+    def draw(letter, number):
+        calls.append((letter, number))
+        fig, ax = plt.subplots()
+        ax.set_title(f"{letter}{number}")
+        return fig, f"frame {letter}{number}"
+
+    box = explorer(draw, [("letter", ["a", "b"]), ("number", [1, 2, 3])], start=[1, 2])
+    assert calls == [(c, n) for c in "ab" for n in (1, 2, 3)]
+    menu, slider = box.children[0].children
+    assert isinstance(menu, widgets.Dropdown) and isinstance(slider, widgets.SelectionSlider)
+    assert (menu.index, slider.index) == (1, 2) and slider.options == ("1", "2", "3")
+    outer = box.children[1]
+    assert isinstance(outer, widgets.Stack) and outer.selected_index == 1
+    assert all(isinstance(inner, widgets.Stack) and inner.selected_index == 2 for inner in outer.children)
+    alts = [frame.value.split('"')[1] for frame in _frames(outer)]
+    assert alts == [f"frame {c}{n}" for c in "ab" for n in (1, 2, 3)]
+    assert all('src="data:image/png;base64,' in frame.value for frame in _frames(outer))
+    links = box.links
+    # one link from the menu to the outer stack, one from the slider to each inner stack
+    assert sorted((l.source[0] is menu, l.target[0] is outer) for l in links) == [(False, False)] * 2 + [(True, True)]
+    assert all(l.source[1] == "index" and l.target[1] == "selected_index" for l in links)
+    plt.close("all")
+
+
+def test_explorer_refuses_what_it_cannot_store_or_describe():
+    from textbook_utils.widgets import MAX_FRAMES, explorer
+
+    def draw(*values):
+        return plt.figure(), "a figure"
+
+    with pytest.raises(ValueError, match=f"at most {MAX_FRAMES} frames"):
+        explorer(draw, [("a", range(20)), ("b", range(20))])
+    with pytest.raises(ValueError, match="non-empty values"):
+        explorer(draw, [("a", [])])
+    with pytest.raises(ValueError, match="start must give one valid index"):
+        explorer(draw, [("a", [1, 2])], start=[2])
+    with pytest.raises(ValueError, match="non-empty alt text"):
+        explorer(lambda v: (plt.figure(), " "), [("a", [1])])
+    plt.close("all")
+
+
+def test_activation_explorer_offers_images_and_seeds_with_true_descriptions():
     images, labels = load_mnist("test")
-    box = activation_explorer(images[:20], labels[:20])
+    box = activation_explorer(images[:20], labels[:20], n_images=4, seeds=(0, 5))
     image_slider, seed_slider = box.children[0].children
-    out = box.children[1]
-    first = out.outputs[0]["data"]["text/html"]
-    assert '<img alt="Activations of an untrained 784-16-16-10 network' in first
-    assert "test image 0, a 7" in first
-    image_slider.value = 3
-    assert out.outputs[0]["data"]["text/html"] != first
-    assert "test image 3, a 0" in out.outputs[0]["data"]["text/html"]
-    seed_slider.value = 4
-    assert len(out.outputs) == 1 and "weights seed 4" in out.outputs[0]["data"]["text/html"]
+    assert image_slider.options == ("0", "1", "2", "3") and seed_slider.options == ("0", "5")
+    frames = _frames(box.children[1])
+    assert len(frames) == 8
+    assert "weights seed 0) for test image 0, a 7" in frames[0].value
+    assert "weights seed 5) for test image 3, a 0" in frames[-1].value
+    answer = int(np.argmax(Network([784, 16, 16, 10], seed=5).forward(images[3])[1][-1]))
+    assert f"its answer is {answer}." in frames[-1].value
     plt.close("all")
 
 

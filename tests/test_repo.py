@@ -53,3 +53,5 @@ def test_config_keeps_the_jupyter_book_1_rules():
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     assert config["only_build_toc_files"] is True
     assert config["execute"]["execute_notebooks"] == "off"
+    # One output block per cell on the page, however many times the cell printed.
+    assert config["sphinx"]["config"]["nb_merge_streams"] is True

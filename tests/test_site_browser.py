@@ -300,6 +300,64 @@ def test_some_page_has_widgets_so_the_widget_check_is_exercised(visits):
     assert v.page.locator(_WIDGET_VIEWS).count() > 0
 
 
+_VISIBLE_FIGURES = """(view) => [...view.querySelectorAll('img')]
+  .filter(img => img.offsetParent !== null && img.getBoundingClientRect().height > 0)
+  .map(img => img.currentSrc.length + ':' + img.currentSrc.slice(-64))"""
+
+_CONTROLS = ".noUi-handle, select"
+
+
+def _move(v: Visit, control) -> str:
+    """Move one control as a reader would: a slider one step on, a menu to another choice."""
+    if control.evaluate("e => e.tagName") == "SELECT":
+        options = control.evaluate("s => [...s.options].map(o => o.value)")
+        current = control.evaluate("s => s.value")
+        target = next(o for o in reversed(options) if o != current)
+        control.select_option(target)
+        return f"menu -> {target}"
+    control.focus()
+    at_end = control.evaluate("h => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')")
+    v.page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+    return "slider one step"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (REPO / f"{p}.ipynb").is_file()])
+def test_every_control_changes_its_figure_with_no_kernel(visits, page):
+    """On the static page, moving any slider or menu must change the figure it belongs to."""
+    v = visits(page)
+    views = v.page.locator(".widget-subarea > .jupyter-widgets")
+    checked = 0
+    for k in range(views.count()):
+        view = views.nth(k)
+        controls = view.locator(_CONTROLS)
+        for j in range(controls.count()):
+            before = view.evaluate(_VISIBLE_FIGURES)
+            assert before, f"{page}: widget {k} shows no figure"
+            how = _move(v, controls.nth(j))
+            try:
+                v.page.wait_for_function(
+                    "([view, before]) => JSON.stringify((%s)(view)) !== JSON.stringify(before)" % _VISIBLE_FIGURES,
+                    arg=[view.element_handle(), before], timeout=5_000)
+            except Exception:
+                pytest.fail(f"{page}: widget {k}, control {j} ({how}) did not change the figure")
+            after = view.evaluate(_VISIBLE_FIGURES)
+            assert len(after) == len(before), f"{page}: widget {k} shows {len(after)} figures after a move"
+            checked += 1
+    assert v.blocked_requests == [] and v.console_errors == []
+    if _chapter_mentions_widgets(page):
+        assert checked > 0, f"{page} has widgets but no control was found to move"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_code_and_its_output_fit_the_column_without_sideways_scrolling(visits, page):
+    """At the theme's normal width (1280 px window) no code cell or printed output scrolls sideways."""
+    v = visits(page)
+    wide = v.page.evaluate("""() => [...document.querySelectorAll('div.cell_input pre, div.cell_output pre')]
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => pre.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 100))""")
+    assert wide == [], f"{page}: lines wider than the column (shorten them in the notebook): {wide}"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_has_a_title_and_is_in_the_navigation(visits, page):
     v = visits(page)

@@ -205,15 +205,16 @@ def plot_token_probabilities(probs, tokens, ax=None, *, title: str | None = None
     if np.any(probs < 0) or np.any(probs > 1):
         raise ValueError("probabilities must lie in [0, 1]")
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 0.25 * len(probs) + 0.8))
+        _, ax = plt.subplots(figsize=(6, 0.32 * len(probs) + 1.0))
     y = np.arange(len(probs))[::-1]
     ax.barh(y, probs, color="tab:blue")
     ax.set_yticks(y, [repr(t)[1:-1] if t not in (" ", "\n") else _shown(t) for t in tokens],
-                  family="monospace", fontsize=8)
+                  family="monospace", fontsize=12)
+    ax.tick_params(axis="x", labelsize=11)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("probability")
+    ax.set_xlabel("probability", fontsize=11)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=12)
     return ax.figure
 
 
