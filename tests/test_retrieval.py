@@ -24,14 +24,15 @@ def test_split_passages_respects_the_size():
 
 def test_book_passages_read_pages_and_notebook_markdown(tmp_path):
     (tmp_path / "part").mkdir()
-    (tmp_path / "part" / "page.md").write_text("# Title\n\nSee {term}`epoch` here.\n\n```python\nx = 1\n```\n")
+    (tmp_path / "part" / "page.md").write_text("# Title\n\nSee {term}`epoch` here, {glue:text}`n_epochs` of "
+                                              "them.\n\n```python\nx = 1\n```\n")
     nb = {"cells": [{"cell_type": "markdown", "source": ["Gradient descent ", "walks downhill."]},
                     {"cell_type": "code", "source": ["print('hidden')"]}]}
     (tmp_path / "part" / "chapter.ipynb").write_text(json.dumps(nb))
     passages = R.book_passages(tmp_path)
     assert [p.source for p in passages] == ["part/chapter.ipynb", "part/page.md"]
     assert passages[0].text == "Gradient descent walks downhill."
-    assert "epoch" in passages[1].text and "{term}" not in passages[1].text and "x = 1" not in passages[1].text
+    assert passages[1].text == "Title. See epoch here, … of them."  # heading a sentence; no code, no glue key
 
 
 def test_tfidf_vectors_and_search():
@@ -59,3 +60,19 @@ def test_pipeline_runs_steps_in_order_and_keeps_the_trace():
         R.Pipeline([("a", abs), ("a", abs)])
     with pytest.raises(TypeError):
         R.Pipeline([abs])
+
+
+def test_keyword_search_counts_shared_terms():
+    texts = ["the cat sat on the mat", "a cat and a dog", "stock prices fell", "dog dog dog"]
+    kw = R.KeywordIndex(texts)
+    # "cat dog": text 1 shares both; texts 0 and 3 one each (ties keep text order); repeats count once
+    assert kw.search("Cat? Dog!", k=3) == [(1, 2), (0, 1), (3, 1)]
+    assert kw.search("nothing here", k=1) == [(0, 0)]
+    with pytest.raises(ValueError):
+        kw.search("cat", k=0)
+
+
+def test_sentences():
+    assert R.sentences("One. Two? Three! Four 4.5 stays.") == ["One.", "Two?", "Three!", "Four 4.5 stays."]
+    assert R.sentences("As Hu et al. (2021) show, e.g. here. Next.") == ["As Hu et al. (2021) show, e.g. here.", "Next."]
+    assert R.sentences("  ") == []

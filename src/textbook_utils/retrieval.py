@@ -11,6 +11,10 @@ arXiv:2005.11401), done with nothing but numpy.
   to length 1, so that a dot product is the cosine similarity. These are
   *sparse, counted* vectors, not learned embeddings: the learned kind
   (:mod:`textbook_utils.embeddings`) can be swapped in by the same interface.
+- :class:`KeywordIndex` is the baseline it is measured against: rank the
+  passages by how many of the question's words they contain.
+- :func:`sentences` cuts a passage into sentences, so that an answer can be
+  *extracted*: the one sentence that matches the question best.
 - :class:`Pipeline` runs named steps one after another and keeps what each
   produced, which is all that "pipeline" means: tokenise, embed, retrieve,
   generate.
@@ -27,7 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Passage", "Pipeline", "TfidfIndex", "book_passages", "split_passages", "terms"]
+from .checks import positive_int
+
+__all__ = ["KeywordIndex", "Passage", "Pipeline", "TfidfIndex", "book_passages", "sentences",
+           "split_passages", "terms"]
 
 _TERM = re.compile(r"[a-z0-9]+")
 # Common English words that carry little meaning for search.
@@ -38,9 +45,16 @@ then than so into out up about also more most such only their there these those 
 
 def terms(text: str) -> list[str]:
     """Lower-case words and numbers of ``text``, stop words removed."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
     return [t for t in _TERM.findall(text.lower()) if t not in STOP_WORDS]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bcf\.)\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after every ``.``, ``!`` or ``?`` that a space follows, except
+    in "et al.", "e.g.", "i.e." and "cf."."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
 @dataclass(frozen=True)
@@ -52,20 +66,23 @@ class Passage:
 
 
 def _clean(markdown: str) -> str:
-    """Markdown without code blocks, directive fences, glue roles and link targets."""
+    """Markdown without code blocks, directive fences, roles and link targets; a glued
+    number becomes "…" and a heading a sentence of its own."""
     text = re.sub(r"```([^\n]*)\n(.*?)```",  # keep a directive's prose, drop code
                   lambda m: m.group(2) if m.group(1).startswith("{") and not m.group(1).startswith("{code")
                   else "", markdown, flags=re.S)
     text = re.sub(r"^:[a-z-]+:.*$", "", text, flags=re.M)  # directive options
-    text = re.sub(r"\{[a-z:]+\}`([^`<]*)(<[^>]*>)?`", r"\1", text)  # {term}`x`, {glue:text}`x`
+    text = re.sub(r"\{glue(:[a-z]+)?\}`[^`]*`", "…", text)  # a glued number: not words
+    text = re.sub(r"\{[a-z:]+\}`([^`<]*)(<[^>]*>)?`", r"\1", text)  # {term}`x`, {doc}`x`
     text = re.sub(r"\]\([^)]*\)", "]", text)  # [text](url) -> [text]
+    text = re.sub(r"^#+\s*(.*?)[.:?!]?\s*$", r"\1.", text, flags=re.M)  # a heading: a sentence
     return re.sub(r"[ \t]+", " ", text)
 
 
 def split_passages(text: str, source: str, max_chars: int = 600) -> list[Passage]:
     """Cut ``text`` at blank lines into passages of at most about ``max_chars`` characters."""
-    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 50:
-        raise ValueError(f"max_chars must be an integer >= 50, got {max_chars!r}")
+    if positive_int(max_chars, "max_chars") < 50:
+        raise ValueError(f"max_chars must be at least 50, got {max_chars!r}")
     passages, current = [], ""
     for para in re.split(r"\n\s*\n", text):
         para = " ".join(para.split())
@@ -140,11 +157,25 @@ class TfidfIndex:
         q = np.asarray(query_vector, dtype=np.float64)
         if q.shape != (self.matrix.shape[1],):
             raise ValueError(f"query_vector must have shape ({self.matrix.shape[1]},), got {q.shape}")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
         scores = self.matrix @ q  # (N,)
-        best = np.argsort(-scores, kind="stable")[:k]
+        best = np.argsort(-scores, kind="stable")[:positive_int(k, "k")]
         return [(int(i), float(scores[i])) for i in best]
+
+
+class KeywordIndex:
+    """Keyword search, the baseline: a text scores the number of distinct query terms it contains."""
+
+    def __init__(self, texts: list[str]):
+        if isinstance(texts, str) or not texts:
+            raise ValueError("texts must be a non-empty list of strings")
+        self.term_sets = [set(terms(t)) for t in texts]
+
+    def search(self, query: str, k: int = 3) -> list[tuple[int, int]]:
+        """The ``k`` texts sharing most terms with ``query``: (row, shared terms), ties in text order."""
+        q = set(terms(query))
+        counts = np.array([len(q & s) for s in self.term_sets])  # (N,)
+        best = np.argsort(-counts, kind="stable")[:positive_int(k, "k")]
+        return [(int(i), int(counts[i])) for i in best]
 
 
 class Pipeline:
