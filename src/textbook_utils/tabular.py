@@ -11,7 +11,7 @@ features and, last, the class number.
 :func:`cross_validate` scores any ``fit_predict(X_train, y_train, X_test)``
 by stratified k-fold cross-validation, so the two model families are
 compared on the very same splits: :func:`mlp_fit_predict` (the book's
-:class:`~textbook_utils.models.MLP` trained by
+:class:`~textbook_utils.mlp.MLP` trained by
 :func:`~textbook_utils.training.fit` on standardised features) and
 :func:`trees_fit_predict` (scikit-learn's ``HistGradientBoostingClassifier``
 with its defaults, on one thread).
