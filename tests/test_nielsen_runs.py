@@ -12,7 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "book" / "nielsen" / "nielsen_runs.py"
-RESULTS = REPO / "book" / "nielsen" / "nielsen_runs.json"
 RUNS = {"hidden30_seed0", "hidden30_seed1", "hidden30_seed2",
         "hidden100_seed0", "eta0.001", "eta100"}
 
@@ -61,15 +60,3 @@ def test_the_command_refuses_bad_arguments_before_training(
         _script().main(argv)
     assert message in str(error.value) + capsys.readouterr().err
     assert not (tmp_path / "runs.json").exists()
-
-
-@pytest.mark.skipif(not RESULTS.exists(),
-                    reason="no committed results yet: run the command")
-def test_committed_results_are_the_full_runs():
-    result = json.loads(RESULTS.read_text())
-    assert set(result["runs"]) == RUNS
-    assert result["made_by"] == ("python book/nielsen/nielsen_runs.py "
-                                 "--out book/nielsen/nielsen_runs.json")
-    assert result["train_size"] == 50_000 and result["mini_batch_size"] == 10
-    for run in result["runs"].values():
-        assert run["epochs"] == 30 and len(run["test_correct"]) == 30

@@ -2,8 +2,8 @@
 
 The chapter ``book/nielsen/02_learning_to_recognise_digits.ipynb`` trains
 fewer or shorter runs live; this script repeats Nielsen's experiments at
-his full length, for a results file the chapter can quote. Every run uses ``textbook_utils.scratch.Network`` on Nielsen's split
-(the first 50,000 MNIST training images; accuracy on the 10,000 test images,
+his full length, for a reader who wants his numbers. Every run uses
+``textbook_utils.scratch.Network`` on Nielsen's split (the first 50,000 MNIST training images; accuracy on the 10,000 test images,
 and on the last 10,000 training images as validation), mini-batches of 10:
 
 - 784-30-10, eta = 3.0, 30 epochs, with Nielsen's N(0, 1) initial weights,
@@ -13,7 +13,7 @@ and on the last 10,000 training images as validation), mini-batches of 10:
 
 Seed k fixes the initial weights and the mini-batch order (SGD's seed k).
 The whole script is long work: the first 784-30-10 run alone took 3.5
-minutes on a shared 2-core CPU (the 784-100-10 run takes about twice as
+minutes on a busy 2-core CPU (the 784-100-10 run takes about twice as
 long per epoch), so allow about 25 minutes there:
 
     .venv/bin/python book/nielsen/nielsen_runs.py \\
