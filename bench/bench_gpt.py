@@ -25,8 +25,12 @@ ratios book / baseline::
     .venv/bin/python bench/bench_gpt.py --json bench/gpt_recipes.json   # also save the curves
 
 ``bench/gpt_recipes.json``, made by the last command, holds one comparison's
-validation curves, steps and times with the machine they came from; chapter
-"GPT: what a transformer does" plots it.
+validation curves, steps and times with the machine they came from.
+
+Measured (2 shared CPU cores, x86_64, torch 2.13.0, ``--threads 1``, other
+jobs running): baseline 107 ms per step, validation 1.883 after 2,000
+steps (not reaching 1.88); book 97 ms per step, 1.861 at step 1,200 after
+130 s. Time to 1.88, book / baseline: below 0.59 (the goal is 0.5).
 """
 
 from __future__ import annotations
