@@ -34,7 +34,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_TESTS = ["tests/test_device.py", "tests/test_models_training.py", "tests/test_gpt.py",
-                "tests/test_distributed.py"]
+                "tests/test_gpt_training.py", "tests/test_distributed.py", "tests/test_gpt_torchrun.py"]
 GPT_CONFIGS = {  # name: (model shape, global batch)
     "book CPU config 4L/4H/128/block 64": (dict(n_layer=4, n_head=4, d_model=128, block_size=64), 12),
     "6L/6H/384/block 256": (dict(n_layer=6, n_head=6, d_model=384, block_size=256), 64),
@@ -61,14 +61,19 @@ def mnist_time_to_96(device) -> tuple[float, float, int]:
 def gpt_tokens_per_second(device, shape: dict, batch: int, *, bf16: bool, compiled: bool,
                           iters: int = 30, warmup: int = 10) -> float:
     """Training tokens per second (median step time) of the GPT at ``shape``."""
+    import contextlib
+
+    from textbook_utils.gpt import GPT, GPTConfig
+    from textbook_utils.gpt_data import get_batch, shakespeare_data
+    from textbook_utils.gpt_training import Recipe, make_adamw, step_on_batch
     from textbook_utils.seeding import seed_everything
-    from textbook_utils.gpt import GPT, GPTConfig, TrainConfig, get_batch, make_optimizer, shakespeare_data, train_step
 
     tok, train_ids, _ = shakespeare_data()
     seed_everything(0)
     model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok).to(device)
-    opt = make_optimizer(model, TrainConfig())
+    opt = make_adamw(model, Recipe())
     step_model = torch.compile(model) if compiled else model
+    amp = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     generator = torch.Generator().manual_seed(0)
     times = []
     for i in range(warmup + iters):  # the first steps include compilation: not timed
@@ -77,7 +82,8 @@ def gpt_tokens_per_second(device, shape: dict, batch: int, *, bf16: bool, compil
         if device.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        train_step(step_model, opt, x, y, lr=1e-3, amp=bf16)
+        with amp:
+            step_on_batch(step_model, opt, x, y, lr=1e-3)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if i >= warmup:

@@ -59,12 +59,20 @@ def test_reference_small_gpt_size():
     assert sum(p.numel() for p in model.parameters()) == 804_096
 
 
-def test_bad_input_is_rejected():
+def test_gpt3_matrix_count_is_3blue1browns_27938():
+    # "just under 28,000 distinct matrices" (chapter 5); the video's source writes 27,938:
+    # per head key, query, value-down; per layer one output (the value-ups stapled together),
+    # one up, one down; one embedding and one unembedding. By hand:
+    L = H = 96
+    assert 3 * L * H + L + 2 * L + 2 == 27_938
+    counts = llm_math.gpt3_matrix_count()
+    assert sum(counts.values()) == 27_938
+    assert counts["key"] == counts["query"] == counts["value"] == 9_216 and counts["output"] == 96
+    assert sum(llm_math.gpt3_matrix_count(n_layer=2, n_head=3).values()) == 3 * 6 + 2 + 4 + 2
+
+
+def test_a_misspelt_hyperparameter_is_an_error_not_ignored():
     with pytest.raises(ValueError, match="unknown hyperparameter"):
         llm_math.gpt3_parameter_tally(d_modle=5)
-    with pytest.raises(ValueError, match="positive"):
-        llm_math.gpt3_parameter_tally(n_layer=0)
-    with pytest.raises(TypeError):
-        llm_math.embedding_parameters(50_257.0, 12)
-    with pytest.raises(ValueError, match="divisible"):
-        llm_math.gpt_parameter_count(n_vocab=10, d_model=10, n_layer=1, n_head=3, n_ctx=4)
+    with pytest.raises(ValueError, match="unknown hyperparameter"):
+        llm_math.gpt3_matrix_count(layers=5)

@@ -63,13 +63,8 @@ def test_model_table_is_consistent():
 
 @pytest.mark.parametrize("call, error", [
     (lambda: llm_math.weight_memory_bytes(10, "fp8"), ValueError),
-    (lambda: llm_math.weight_memory_bytes(-1), ValueError),
-    (lambda: llm_math.weight_memory_bytes(1.5e9), TypeError),
-    (lambda: llm_math.kv_cache_bytes(n_layer=2, d_kv=-4, n_ctx=8), ValueError),
     (lambda: llm_math.training_memory_bytes(10, optimizer="lion"), ValueError),
-    (lambda: llm_math.training_memory_bytes(10, mixed_precision="yes"), TypeError),
-    (lambda: llm_math.training_flops(10, True), TypeError),
 ])
-def test_bad_input_is_rejected(call, error):
+def test_unknown_names_are_rejected(call, error):
     with pytest.raises(error):
         call()

@@ -1,4 +1,4 @@
-"""Both tokenizers round-trip any text, including characters never seen in training."""
+"""BPE round-trips any text; the character tokenizer knows exactly its training text's characters."""
 
 import random
 
@@ -13,7 +13,7 @@ LADLE = "Ladle Rat Rotten Hut: wants pawn term, dare worsted ladle gull hoe lift
 
 @pytest.fixture(scope="module")
 def tokenizers():
-    return CharTokenizer.train(SAMPLE), BPETokenizer.train(SAMPLE, vocab_size=400)
+    return CharTokenizer.train(load_text()), BPETokenizer.train(SAMPLE, vocab_size=400)
 
 
 def _random_unicode(rng, n):
@@ -25,15 +25,15 @@ def _random_unicode(rng, n):
     return "".join(chars)
 
 
-def test_round_trip_on_random_unicode(tokenizers):
+def test_bpe_round_trips_random_unicode(tokenizers):
     rng = random.Random(0)
-    for tok in tokenizers:
-        for n in (0, 1, 5, 40):
-            for _ in range(25):
-                s = _random_unicode(rng, n)
-                assert tok.decode(tok.encode(s)) == s
-        mixed = "Hello  wörld\t\n\n 日本語 😀 __x__ 3.14  "
-        assert tok.decode(tok.encode(mixed)) == mixed
+    _, bpe = tokenizers
+    for n in (0, 1, 5, 40):
+        for _ in range(25):
+            s = _random_unicode(rng, n)
+            assert bpe.decode(bpe.encode(s)) == s
+    mixed = "Hello  wörld\t\n\n 日本語 😀 __x__ 3.14  "
+    assert bpe.decode(bpe.encode(mixed)) == mixed
 
 
 def test_round_trip_on_shakespeare_and_ladle_rat(tokenizers):
@@ -43,13 +43,21 @@ def test_round_trip_on_shakespeare_and_ladle_rat(tokenizers):
         assert tok.decode(tok.encode(LADLE)) == LADLE
 
 
-def test_char_tokenizer_vocabulary():
+def test_char_tokenizer_vocabulary_is_the_texts_characters():
     tok = CharTokenizer.train("hello")
-    assert tok.chars == "ehlo"
+    assert tok.chars == "ehlo" and tok.vocab_size == 4
     assert tok.encode("hello") == [1, 0, 2, 2, 3]
-    assert tok.vocab_size == 4 + 256
-    assert tok.encode("é") == [4 + 0xC3, 4 + 0xA9]  # unseen: its UTF-8 bytes
-    assert tok.token_strings("hé") == ["h", "<0xC3>", "<0xA9>"]
+    assert tok.decode([3, 2, 0]) == "ole"
+    assert tok.token_strings("hole") == ["h", "o", "l", "e"]
+    with pytest.raises(ValueError, match=r"'é' \(position 1\) is not one of"):
+        tok.encode("hé")  # a character it never saw is an error, not a silent byte
+
+
+def test_shakespeare_has_65_characters():
+    text = load_text()
+    tok = CharTokenizer.train(text)
+    assert tok.vocab_size == len(set(text)) == 65
+    assert tok.chars[:2] == "\n " and tok.chars[-1] == "z"
 
 
 def test_bpe_learns_frequent_pairs_and_compresses(tokenizers):
@@ -74,7 +82,9 @@ def test_bad_input_is_rejected(tokenizers):
     with pytest.raises(ValueError, match="outside"):
         bpe.decode([bpe.vocab_size])
     with pytest.raises(ValueError, match="outside"):
-        char.decode([-1])
+        char.decode([-1])  # not silently the last character
+    with pytest.raises(ValueError, match="outside"):
+        char.decode([char.vocab_size])
     with pytest.raises(ValueError):
         BPETokenizer.train("abc", vocab_size=100)
     with pytest.raises(ValueError):

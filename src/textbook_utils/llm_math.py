@@ -12,7 +12,12 @@ named function per kind of matrix so that a chapter can show each step:
 - :func:`parameters_left_out` counts what that tally leaves out (positional
   embeddings, biases, layer norms);
 - :func:`gpt_parameter_count` applies the same arithmetic to any GPT-2-style
-  model, including the book's small GPT, and matches PyTorch's own count.
+  model, including the book's small GPT, and matches PyTorch's own count;
+- :func:`gpt3_matrix_count` counts the *matrices* those weights sit in, the
+  video's "just under 28,000" (27,938).
+
+These are arithmetic: they check only what a reader is likely to get wrong
+(an unknown hyperparameter's name, an unknown number format).
 
 GPT-3's hyperparameters are those of Brown et al. 2020 (arXiv:2005.14165,
 Table 2.1 and §2.1) with GPT-2's 50,257-token vocabulary.
@@ -21,7 +26,8 @@ Table 2.1 and §2.1) with GPT-2's 50,257-token vocabulary.
 from __future__ import annotations
 
 __all__ = ["GPT3", "attention_pattern_entries", "embedding_parameters", "gpt3_parameter_tally",
-           "gpt_parameter_count", "head_parameters", "mlp_parameters", "parameters_left_out"]
+           "gpt3_matrix_count", "gpt_parameter_count", "head_parameters", "mlp_parameters",
+           "parameters_left_out"]
 
 #: GPT-3 175B: Brown et al. 2020 (arXiv:2005.14165) §2.1 and Table 2.1; the vocabulary
 #: is GPT-2's (Radford et al. 2019, §2.3)
@@ -29,36 +35,24 @@ GPT3 = {"n_vocab": 50_257, "d_model": 12_288, "n_layer": 96, "n_head": 96, "d_he
         "d_ff": 49_152, "n_ctx": 2_048}
 
 
-def _positive(**sizes) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be positive, got {value}")
-
-
 def embedding_parameters(n_vocab: int, d_model: int) -> int:
     """Entries of W_E (d_model x n_vocab); W_U has the same number."""
-    _positive(n_vocab=n_vocab, d_model=d_model)
     return n_vocab * d_model
 
 
 def head_parameters(d_model: int, d_head: int) -> int:
     """Entries of one of a head's four maps: key, query, value-down (d_head x d_model)
     or value-up (d_model x d_head)."""
-    _positive(d_model=d_model, d_head=d_head)
     return d_head * d_model
 
 
 def mlp_parameters(d_model: int, d_ff: int) -> int:
     """Entries of one MLP matrix: up-projection (d_ff x d_model) or down (d_model x d_ff)."""
-    _positive(d_model=d_model, d_ff=d_ff)
     return d_ff * d_model
 
 
 def attention_pattern_entries(n_ctx: int, n_head: int = 1) -> int:
     """Entries of the attention pattern(s): n_ctx^2 per head."""
-    _positive(n_ctx=n_ctx, n_head=n_head)
     return n_ctx * n_ctx * n_head
 
 
@@ -67,7 +61,6 @@ def _hyper(overrides: dict) -> dict:
     if unknown:
         raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; expected some of {sorted(GPT3)}")
     hp = {**GPT3, **overrides}
-    _positive(**hp)
     return hp
 
 
@@ -87,6 +80,24 @@ def gpt3_parameter_tally(**overrides) -> dict[str, int]:
     return {"embedding": embed, "key": per_head * H * L, "query": per_head * H * L,
             "value": per_head * H * L, "output": per_head * H * L,
             "up": per_mlp * L, "down": per_mlp * L, "unembedding": embed}
+
+
+def gpt3_matrix_count(**overrides) -> dict[str, int]:
+    """How many distinct weight matrices hold the tally's weights, by kind.
+
+    3Blue1Brown says GPT-3's weights are "organized into just under 28,000
+    distinct matrices" (chapter 5; his animation's source writes 27,938).
+    The count that gives exactly that: every head has its own key, query and
+    value(-down) matrix, while the heads' value-up maps of one layer are
+    stapled together into one output matrix (as he shows in chapter 6), and
+    each layer has one up- and one down-projection; plus the embedding and
+    the unembedding. Counting each head's value-up map on its own instead
+    would give 4·96·96 + 2·96 + 2 = 37,058.
+    """
+    hp = _hyper(overrides)
+    L, H = hp["n_layer"], hp["n_head"]
+    return {"embedding": 1, "key": L * H, "query": L * H, "value": L * H, "output": L,
+            "up": L, "down": L, "unembedding": 1}
 
 
 def parameters_left_out(*, bias: bool = True, **overrides) -> dict[str, int]:
@@ -114,9 +125,7 @@ def gpt_parameter_count(*, n_vocab: int, d_model: int, n_layer: int, n_head: int
     book's small GPT) and the three of :func:`parameters_left_out`.
     ``d_head`` is ``d_model // n_head``.
     """
-    _positive(n_vocab=n_vocab, d_model=d_model, n_layer=n_layer, n_head=n_head, n_ctx=n_ctx)
-    if d_model % n_head:
-        raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
+    assert d_model % n_head == 0, f"d_model ({d_model}) must be divisible by n_head ({n_head})"
     hp = dict(n_vocab=n_vocab, d_model=d_model, n_layer=n_layer, n_head=n_head,
               d_head=d_model // n_head, d_ff=4 * d_model if d_ff is None else d_ff, n_ctx=n_ctx)
     counts = {**gpt3_parameter_tally(**hp), **parameters_left_out(bias=bias, **hp)}
@@ -158,13 +167,6 @@ MODELS = {
 }
 
 
-def _count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-
-
 def _bits(dtype: str) -> int:
     if dtype not in BITS_PER_PARAM:
         raise ValueError(f"dtype must be one of {sorted(BITS_PER_PARAM)}, got {dtype!r}")
@@ -173,15 +175,12 @@ def _bits(dtype: str) -> int:
 
 def weight_memory_bytes(n_params: int, dtype: str = "bf16") -> int:
     """Bytes to hold ``n_params`` weights stored as ``dtype`` (fp32, fp16, bf16, int8, int4)."""
-    _count("n_params", n_params)
     return -(-n_params * _bits(dtype) // 8)  # ceiling: two int4 weights share a byte
 
 
 def kv_cache_bytes(*, n_layer: int, d_kv: int, n_ctx: int, batch: int = 1, dtype: str = "bf16") -> int:
     """Bytes of the key/value cache: a key and a value vector of width ``d_kv``
     (n_kv_heads x d_head) per layer, per token of context, per sequence."""
-    for name, value in (("n_layer", n_layer), ("d_kv", d_kv), ("n_ctx", n_ctx), ("batch", batch)):
-        _count(name, value)
     return 2 * n_layer * n_ctx * d_kv * batch * _bits(dtype) // 8
 
 
@@ -194,11 +193,8 @@ def training_memory_bytes(n_params: int, *, optimizer: str = "adam", mixed_preci
     arXiv:1910.02054, §3.1); in plain fp32, 4 + 4 + 8 = 16 as well. Plain
     SGD (no momentum) keeps no state.
     """
-    _count("n_params", n_params)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if not isinstance(mixed_precision, bool):
-        raise TypeError(f"mixed_precision must be True or False, got {mixed_precision!r}")
     w = 2 if mixed_precision else 4
     parts = {"weights": w * n_params, "gradients": w * n_params,
              "master_weights": 4 * n_params if mixed_precision else 0,
@@ -210,14 +206,11 @@ def training_memory_bytes(n_params: int, *, optimizer: str = "adam", mixed_preci
 def training_flops(n_params: int, n_tokens: int) -> int:
     """C ~ 6 N D: 2 N multiply-adds forward and 4 N backward per training token
     (Kaplan et al. 2020, arXiv:2001.08361, §2.1; attention's context term ignored)."""
-    _count("n_params", n_params)
-    _count("n_tokens", n_tokens)
     return 6 * n_params * n_tokens
 
 
 def inference_flops_per_token(n_params: int) -> int:
     """~ 2 N: one multiply and one add per weight for each generated token."""
-    _count("n_params", n_params)
     return 2 * n_params
 
 

@@ -43,7 +43,9 @@ import torch
 
 from .checks import positive_int
 from .parallel_cost import cpu_name
-from .gpt import GPT, GPTConfig, TrainConfig, shakespeare_data, train
+from .gpt import GPT, GPTConfig
+from .gpt_data import shakespeare_data
+from .gpt_training import Recipe, train
 from .seeding import seed_everything
 
 __all__ = ["DATA_CHARS", "RECIPE", "SIZES", "fit_power_law", "non_embedding_params", "run_point",
@@ -74,12 +76,12 @@ def non_embedding_params(model: GPT) -> int:
 def run_point(shape, train_ids, val_ids, vocab_size: int, **recipe) -> dict:
     """Train one GPT of ``shape`` = (n_layer, n_head, d_model) with ``RECIPE`` (overridden
     by ``recipe``); return its sizes and the validation loss at every evaluation."""
-    cfg = TrainConfig(**{**RECIPE, **recipe})
+    cfg = Recipe(**{**RECIPE, **recipe})
     n_layer, n_head, d_model = shape
     seed_everything(cfg.seed)  # the initial weights
     model = GPT(GPTConfig(vocab_size=vocab_size, block_size=BLOCK_SIZE, n_layer=n_layer,
                           n_head=n_head, d_model=d_model))
-    history = train(model, train_ids, val_ids, cfg, device="cpu")
+    history = train(model, train_ids, val_ids, cfg, log=None)
     tokens_per_step = cfg.batch_size * BLOCK_SIZE
     return {"n_layer": n_layer, "n_head": n_head, "d_model": d_model, "iters": cfg.iters,
             "params": sum(p.numel() for p in model.parameters()),

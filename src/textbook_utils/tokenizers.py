@@ -3,17 +3,18 @@
 Used in chapter "GPT: what a transformer does" (``book/3b1b/05_gpt.ipynb``).
 
 Both tokenizers follow one contract: ``train(text)`` learns a vocabulary,
-``encode(s)`` gives a list of integer ids, ``decode(ids)`` gives text back, and
-``decode(encode(s)) == s`` for *any* string, including characters never seen
-in training. They keep that promise through bytes:
+``encode(s)`` gives a list of integer ids, ``decode(ids)`` gives text back,
+and ``decode(encode(s)) == s``.
 
-- :class:`CharTokenizer` gives each character seen in training its own id
-  (ids ``0 .. n_chars - 1``, in sorted order); any other character is spelled
-  as its UTF-8 bytes, which have the 256 ids after those ("byte fallback").
+- :class:`CharTokenizer` gives each character of its training text its own id
+  (ids ``0 .. vocab_size - 1``, in sorted order): tiny Shakespeare has 65. A
+  character it has never seen cannot be encoded, and saying so is an error.
 - :class:`BPETokenizer` starts from the 256 byte values and learns merges of
   the most frequent adjacent pair, as GPT-2's tokenizer does (Sennrich et al.
   2016, arXiv:1508.07909; Radford et al. 2019). Text is first split into
   words (a leading space stays with its word) and merges never cross words.
+  Any string round-trips, even characters never seen in training: they are
+  spelled as their UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -44,59 +45,39 @@ def _check_ids(ids, vocab_size):
 
 
 class CharTokenizer:
-    """One token per character seen in training, plus 256 byte tokens for the rest."""
+    """One token per distinct character of the training text, ids in sorted order."""
 
-    def __init__(self, chars: str = ""):
+    def __init__(self, chars: str):
         _check_text(chars, "chars")
-        self.chars = "".join(sorted(set(chars)))
+        if not chars:
+            raise ValueError("a character tokenizer needs at least one character")
+        self.chars = "".join(sorted(set(chars)))  # the vocabulary: token i is chars[i]
         self.stoi = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
     def train(cls, text: str) -> "CharTokenizer":
         """The tokenizer whose vocabulary is every distinct character of ``text``."""
-        _check_text(text)
-        if not text:
-            raise ValueError("cannot train a tokenizer on empty text")
         return cls(text)
 
     @property
-    def n_chars(self) -> int:
-        return len(self.chars)
-
-    @property
     def vocab_size(self) -> int:
-        return len(self.chars) + 256
+        return len(self.chars)
 
     def encode(self, s: str) -> list[int]:
         _check_text(s, "s")
-        ids = []
-        for c in s:
-            i = self.stoi.get(c)
-            if i is None:
-                ids.extend(self.n_chars + b for b in c.encode("utf-8"))
-            else:
-                ids.append(i)
-        return ids
+        try:
+            return [self.stoi[c] for c in s]
+        except KeyError:
+            i, c = next((i, c) for i, c in enumerate(s) if c not in self.stoi)
+            raise ValueError(f"character {c!r} (position {i}) is not one of this tokenizer's "
+                             f"{self.vocab_size} characters {self.chars!r}") from None
 
     def decode(self, ids) -> str:
-        ids = _check_ids(ids, self.vocab_size)
-        parts, pending = [], bytearray()
-        for i in ids:
-            if i >= self.n_chars:
-                pending.append(i - self.n_chars)
-                continue
-            if pending:
-                parts.append(pending.decode("utf-8", errors="replace"))
-                pending = bytearray()
-            parts.append(self.chars[i])
-        if pending:
-            parts.append(pending.decode("utf-8", errors="replace"))
-        return "".join(parts)
+        return "".join(self.chars[i] for i in _check_ids(ids, self.vocab_size))
 
     def token_strings(self, s: str) -> list[str]:
-        """``s`` cut into the pieces its tokens stand for (for display)."""
-        return [self.chars[i] if i < self.n_chars else f"<0x{i - self.n_chars:02X}>"
-                for i in self.encode(s)]
+        """``s`` cut into the pieces its tokens stand for: here, its characters."""
+        return [self.chars[i] for i in self.encode(s)]
 
 
 # Words keep one leading space; digits, punctuation runs and other whitespace

@@ -1,0 +1,193 @@
+"""The GPT's data, recipe, training loop and its command line (python -m textbook_utils.train_gpt)."""
+
+import hashlib
+import math
+import os
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from textbook_utils import gpt_checkpoint, gpt_data, train_gpt
+from textbook_utils.gpt import GPT, GPTConfig
+from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data, windows
+from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, step_on_batch, train
+from textbook_utils.tokenizers import CharTokenizer
+
+TEXT = "to be or not to be, that is the question. " * 40
+TINY = ["--block-size", "16", "--n-layer", "1", "--n-head", "2", "--d-model", "32", "--eval-blocks", "4"]
+
+
+@pytest.fixture()
+def small():
+    torch.manual_seed(0)
+    tok = CharTokenizer.train(TEXT)
+    return GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2, d_model=32), tok)
+
+
+# --------------------------------------------------------------------------- data
+
+def test_shakespeare_has_65_characters_and_nanogpts_split():
+    tok, train_ids, val_ids = shakespeare_data()
+    assert tok.vocab_size == 65
+    # nanoGPT's data/shakespeare_char/prepare.py reports 1,003,854 and 111,540 tokens
+    assert (len(train_ids), len(val_ids)) == (1_003_854, 111_540)
+    assert tok.decode(train_ids[:14].tolist()) == "First Citizen:"
+
+
+def test_batches_are_windows_and_their_next_characters():
+    ids = torch.arange(100)
+    x, y = get_batch(ids, 8, 5, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8)
+    assert torch.equal(y, x + 1)  # each target is the next token
+    assert torch.equal(x[:, 1:], x[:, :-1] + 1)  # contiguous windows
+    with pytest.raises(ValueError, match="longer than block_size"):
+        get_batch(torch.arange(8), 8, 2)
+
+
+def test_estimate_loss_is_the_mean_over_non_overlapping_windows(small):
+    ids = torch.tensor(small.tokenizer.encode(TEXT[:500]))  # 500 tokens: 31 windows of 16
+    small.eval()
+    per_window = []
+    for s in range(0, 31 * 16, 16):  # a second implementation: one window at a time
+        logits, _ = small(ids[None, s:s + 16])
+        per_window.append(F.cross_entropy(logits[0], ids[s + 1:s + 17]).item())
+    assert estimate_loss(small, ids) == pytest.approx(sum(per_window) / 31, rel=1e-5)
+    assert estimate_loss(small, ids, max_blocks=2) == pytest.approx((per_window[0] + per_window[30]) / 2, rel=1e-5)
+
+
+# --------------------------------------------------------------------------- recipe and loop
+
+def test_learning_rate_schedule():
+    r = Recipe(iters=101, lr=1e-3, min_lr=1e-4, warmup=10)
+    assert lr_at(0, r) == pytest.approx(1e-4)  # warm-up starts at lr / warmup
+    assert lr_at(9, r) == pytest.approx(1e-3)  # ... and reaches lr
+    assert lr_at(10, r) == pytest.approx(1e-3)  # cosine starts at the top
+    assert lr_at(55, r) == pytest.approx((1e-3 + 1e-4) / 2)  # cos(pi / 2) = 0 halfway
+    assert lr_at(100, r) == pytest.approx(1e-4)  # the last step
+    assert all(lr_at(i, r) >= lr_at(i + 1, r) for i in range(10, 100))
+
+
+def test_recipe_rejects_what_would_train_nan_or_nothing():
+    for bad in (dict(iters=0), dict(batch_size=0), dict(lr=math.inf), dict(lr=math.nan), dict(lr=0),
+                dict(min_lr=1.0), dict(beta2=1.0), dict(warmup=-1), dict(seed=-1), dict(eval_interval=0)):
+        with pytest.raises(ValueError):
+            Recipe(**bad)
+
+
+def test_adamw_decays_matrices_only(small):
+    groups = make_adamw(small, Recipe()).param_groups
+    assert all(p.dim() == 2 for p in groups[0]["params"]) and groups[0]["weight_decay"] == 0.1
+    assert all(p.dim() == 1 for p in groups[1]["params"]) and groups[1]["weight_decay"] == 0.0
+    assert groups[0]["betas"] == (0.9, 0.99)
+
+
+def test_step_on_batch_sets_the_rate_and_descends(small):
+    opt = make_adamw(small, Recipe())
+    x, y = get_batch(torch.tensor(small.tokenizer.encode(TEXT)), 16, 4, torch.Generator().manual_seed(0))
+    first = step_on_batch(small, opt, x, y, lr=3e-3)
+    assert opt.param_groups[0]["lr"] == opt.param_groups[1]["lr"] == 3e-3
+    for _ in range(5):
+        last = step_on_batch(small, opt, x, y, lr=3e-3)
+    assert last < first
+
+
+def test_training_lowers_the_loss_and_records_history(small):
+    ids = torch.tensor(small.tokenizer.encode(TEXT))
+    before = estimate_loss(small, ids)
+    lines = []
+    r = Recipe(iters=60, batch_size=8, lr=3e-3, min_lr=3e-4, warmup=5, eval_interval=25, eval_blocks=20)
+    history = train(small, ids, ids, r, log=lines.append)
+    assert history["iter"] == [25, 50, 60]  # every eval_interval steps, and the last
+    assert len(lines) == 3 and lines[-1].startswith("step    60")
+    assert history["seconds"] == sorted(history["seconds"])
+    assert estimate_loss(small, ids) < before - 1.0
+    stopped = train(small, ids, ids, r, log=None, target_loss=10.0)  # reached at the first evaluation
+    assert stopped["iter"] == [25]
+
+
+def test_training_on_some_rows_of_each_batch(small):
+    ids = torch.tensor(small.tokenizer.encode(TEXT))
+    start = {k: v.clone() for k, v in small.state_dict().items()}
+    train(small, ids, ids, Recipe(iters=3, batch_size=8, eval_blocks=4), log=None, rows=slice(0, 4))
+    assert any(not torch.equal(start[k], v) for k, v in small.state_dict().items())
+
+
+# --------------------------------------------------------------------------- the command line
+
+@pytest.fixture()
+def no_data(monkeypatch):
+    """Fail loudly if the command line reads the data: its checks must come first."""
+    def refuse():
+        raise AssertionError("the data was loaded before the arguments were checked")
+    monkeypatch.setattr(gpt_data, "shakespeare_data", refuse)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--iters", "0"], "positive integer"),
+    (["--iters", "0", "--out", "x.pt"], "positive integer"),
+    (["--batch-size", "0"], "positive integer"),
+    (["--lr", "inf"], "finite number"),
+    (["--lr", "nan"], "finite number"),
+    (["--lr", "1e-3", "--min-lr", "1e-2"], "exceeds lr"),
+    (["--d-model", "30"], "multiple of n_head"),
+])
+def test_command_line_rejects_bad_numbers_before_any_work(args, message, no_data, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train_gpt.main(args)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_command_line_checks_the_output_path_before_training(tmp_path, no_data, capsys):
+    (tmp_path / "taken.pt").write_bytes(b"mine")
+    cases = [(tmp_path / "missing" / "x.pt", "does not exist"), (tmp_path, "is a folder"),
+             (tmp_path / "taken.pt", "--overwrite")]
+    for out, message in cases:
+        with pytest.raises(SystemExit) as exit_:
+            train_gpt.main(["--out", str(out)])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert (tmp_path / "taken.pt").read_bytes() == b"mine"  # nothing overwritten
+
+
+def test_command_line_never_writes_into_the_package_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    package = gpt_checkpoint.CHECKPOINT.parent
+    before = {p.name: p.stat().st_mtime_ns for p in package.iterdir()}
+    history = train_gpt.main(["--iters", "2", "--batch-size", "4", *TINY])
+    assert history["iter"] == [2]
+    assert {p.name: p.stat().st_mtime_ns for p in package.iterdir()} == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line_saves_a_checkpoint_with_its_hash_and_reproduces_it(tmp_path):
+    for name in ("a.pt", "b.pt"):
+        torch.manual_seed(len(name) + ord(name[0]))  # whatever the state, --seed decides the weights
+        train_gpt.main(["--iters", "3", "--batch-size", "4", *TINY, "--out", str(tmp_path / name)])
+    sums = (tmp_path / "SHA256SUMS").read_text().split()
+    for name in ("a.pt", "b.pt"):
+        assert sums[sums.index(name) - 1] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+    a, ckpt = gpt_checkpoint.load_checkpoint(tmp_path / "a.pt", device="cpu")
+    b, _ = gpt_checkpoint.load_checkpoint(tmp_path / "b.pt", device="cpu")
+    assert ckpt["state"]["iters"] == 3 and ckpt["state"]["recipe"]["batch_size"] == 4
+    assert a.cfg.d_model == 32 and a.tokenizer.vocab_size == 65
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    with pytest.raises(SystemExit):  # and a second run does not silently replace the file
+        train_gpt.main(["--iters", "1", *TINY, "--out", str(tmp_path / "a.pt")])
+
+
+@pytest.mark.parametrize("lr", ["1e3", "1e6"])  # a huge loss, and NaN
+def test_command_line_refuses_to_save_a_diverged_model(tmp_path, lr):
+    with pytest.raises(SystemExit, match="diverged"):
+        train_gpt.main(["--iters", "3", "--batch-size", "4", "--lr", lr, "--warmup", "0", *TINY,
+                        "--out", str(tmp_path / "x.pt")])
+    assert not os.listdir(tmp_path)
+
+
+def test_committed_checkpoint_reaches_the_target():
+    model, ckpt = gpt_checkpoint.load_checkpoint(device="cpu")
+    assert (model.cfg.n_layer, model.cfg.n_head, model.cfg.d_model, model.cfg.block_size) == (4, 4, 128, 64)
+    assert sum(p.numel() for p in model.parameters()) == 804_096
+    _, _, val_ids = shakespeare_data()
+    assert estimate_loss(model, val_ids) <= 1.88  # measured now, not just what the file says
+    assert ckpt["state"]["val_loss"] <= 1.88
