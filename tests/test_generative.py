@@ -32,11 +32,16 @@ def test_noise_schedule_matches_the_closed_form():
     s = g.NoiseSchedule(T=1000)  # the DDPM paper's own setting
     assert s.beta[0].item() == pytest.approx(1e-4) and s.beta[-1].item() == pytest.approx(0.02)
     assert s.alpha_bar[-1].item() < 1e-4  # x_T is essentially pure noise
-    x0, eps = torch.ones(2, 2), torch.zeros(2, 2)
+    # x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, both terms
+    x0, eps = torch.ones(2, 2), torch.full((2, 2), 2.0)
     t = torch.tensor([0, 999])
     xt = s.add_noise(x0, t, eps)
-    expected = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000), 0)[t].sqrt()
-    assert torch.allclose(xt[:, 0], expected)
+    betas = torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)
+    alpha_bar = torch.tensor([1 - 1e-4, float(torch.prod(1 - betas))],
+                             dtype=torch.float64)
+    expected = alpha_bar.sqrt() * 1.0 + (1 - alpha_bar).sqrt() * 2.0
+    assert torch.allclose(xt[:, 0].double(), expected, atol=1e-5)
+    assert xt[1, 0].item() == pytest.approx(2.0, abs=0.01)  # x_T: the noise
     with pytest.raises(ValueError):
         g.NoiseSchedule(T=10, beta_1=0.5, beta_T=0.1)
 
