@@ -19,8 +19,9 @@ thing at a time:
 - **seeds**: the smallest model again with other seeds, to measure how far
   one run lands from another.
 
-Run it (about 20 minutes of training on one quiet core of a recent x86 CPU;
-``--jobs 2`` runs two at a time, ``--jobs 12`` twelve)::
+Run it (about 40 minutes of training in all: 21 minutes with ``--jobs 2`` on
+a 2-core AMD EPYC that was also busy with other work; ``--jobs 12`` runs
+twelve at a time on a larger machine)::
 
     python -m textbook_utils.scaling_laws --jobs 2 --out book/scaling/scaling_laws.json
 
