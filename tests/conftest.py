@@ -25,3 +25,19 @@ def data_copy(tmp_path, monkeypatch, fresh_data_cache):
     shutil.copytree(REPO / "data", copy)
     monkeypatch.setenv(data.DATA_DIR_ENV, str(copy))
     return copy
+
+
+@pytest.fixture
+def small():
+    """A small GPT (2 layers, 2 heads, width 32, context 16) that reads the
+    characters of one line of Hamlet, for the GPT tests; seeded, untrained."""
+    import torch
+
+    from textbook_utils.gpt import GPT, GPTConfig
+    from textbook_utils.tokenizers import CharTokenizer
+
+    torch.manual_seed(0)
+    tok = CharTokenizer.train("to be or not to be, that is the question.")
+    cfg = GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2,
+                    n_head=2, d_model=32)
+    return GPT(cfg, tok)

@@ -11,13 +11,6 @@ from textbook_utils.tokenizers import CharTokenizer
 TEXT = "to be or not to be, that is the question. " * 40
 
 
-@pytest.fixture()
-def small():
-    torch.manual_seed(0)
-    tok = CharTokenizer.train(TEXT)
-    return GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2, d_model=32), tok)
-
-
 def test_the_book_gpt_has_nanogpts_parameter_count():
     # nanoGPT's shakespeare-char model at its CPU settings: 65 characters, context 64,
     # 4 layers, 4 heads, 128 wide, no biases, W_U tied to W_E. Counted by hand:

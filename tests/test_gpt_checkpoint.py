@@ -8,17 +8,8 @@ import pytest
 import torch
 
 from textbook_utils import gpt_checkpoint
-from textbook_utils.gpt import GPT, GPTConfig
 from textbook_utils.gpt_checkpoint import (CHECKPOINT, check_output_path, load_checkpoint, record_sha256,
                                            save_checkpoint, verify_sha256)
-from textbook_utils.tokenizers import CharTokenizer
-
-
-@pytest.fixture()
-def small():
-    torch.manual_seed(0)
-    tok = CharTokenizer.train("to be or not to be, that is the question.")
-    return GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2, d_model=32), tok)
 
 
 def test_round_trip(small, tmp_path):

@@ -9,20 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from textbook_utils import gpt_checkpoint, gpt_data, train_gpt
-from textbook_utils.gpt import GPT, GPTConfig
 from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data, windows
 from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, step_on_batch, train
-from textbook_utils.tokenizers import CharTokenizer
 
 TEXT = "to be or not to be, that is the question. " * 40
 TINY = ["--block-size", "16", "--n-layer", "1", "--n-head", "2", "--d-model", "32", "--eval-blocks", "4"]
-
-
-@pytest.fixture()
-def small():
-    torch.manual_seed(0)
-    tok = CharTokenizer.train(TEXT)
-    return GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2, d_model=32), tok)
 
 
 # --------------------------------------------------------------------------- data

@@ -39,24 +39,29 @@ def _cost(net, x, labels):
     return -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)) / len(labels)
 
 
+def _numeric_gradient(net, P, x, labels, eps=1e-6):
+    """dC/dP by centred finite differences, nudging one entry of P (in place) at a time."""
+    grad = np.zeros_like(P)
+    for i in np.ndindex(P.shape):
+        old = P[i]
+        P[i] = old + eps
+        c_plus = _cost(net, x, labels)
+        P[i] = old - eps
+        c_minus = _cost(net, x, labels)
+        P[i] = old
+        grad[i] = (c_plus - c_minus) / (2 * eps)
+    return grad
+
+
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("sizes", SHAPES, ids=str)
 def test_backprop_matches_centred_finite_differences(sizes, cost):
     net = Network(sizes, seed=3, cost=cost)
     x, labels = _batch(sizes)
     nabla_b, nabla_w = net.backprop(x, labels)
-    eps = 1e-6
     for params, grads in ((net.weights, nabla_w), (net.biases, nabla_b)):
         for P, G in zip(params, grads):
-            numeric = np.zeros_like(P)
-            for i in np.ndindex(P.shape):
-                old = P[i]
-                P[i] = old + eps
-                c_plus = _cost(net, x, labels)
-                P[i] = old - eps
-                c_minus = _cost(net, x, labels)
-                P[i] = old
-                numeric[i] = (c_plus - c_minus) / (2 * eps)
+            numeric = _numeric_gradient(net, P, x, labels)
             assert G.shape == P.shape
             assert _relative_error(G, numeric) < 1e-6
 
@@ -107,19 +112,10 @@ def test_float32_gradients_stay_float32_and_agree_with_float64():
 def test_update_mini_batch_steps_against_the_finite_difference_gradient():
     net = Network([6, 5, 3], seed=5)
     x, labels = _batch([6, 5, 3], B=4, seed=1)
-    eps, eta = 1e-6, 0.7
-    expected = []
-    for P in net.weights + net.biases:  # W - eta dC/dW, dC/dW measured by nudging
-        grad = np.zeros_like(P)
-        for i in np.ndindex(P.shape):
-            old = P[i]
-            P[i] = old + eps
-            c_plus = _cost(net, x, labels)
-            P[i] = old - eps
-            c_minus = _cost(net, x, labels)
-            P[i] = old
-            grad[i] = (c_plus - c_minus) / (2 * eps)
-        expected.append(P - eta * grad)
+    eta = 0.7
+    # W - eta dC/dW, with dC/dW measured by nudging
+    expected = [P - eta * _numeric_gradient(net, P, x, labels)
+                for P in net.weights + net.biases]
     net.update_mini_batch(x, labels, eta)
     for P, E in zip(net.weights + net.biases, expected):
         np.testing.assert_allclose(P, E, rtol=1e-8, atol=1e-9)
