@@ -6,7 +6,7 @@ On a machine with an NVIDIA GPU it
    distributed tests) with pytest;
 2. times ``training.fit`` bringing the 784-16-16-10 network to 96% MNIST test
    accuracy with the recipe of chapter "Gradient descent"
-   (:func:`textbook_utils.recipes.train_video_net`);
+   (:func:`textbook_utils.video_net.train_video_net`);
 3. measures GPT training throughput, tokens per second, for the book's CPU
    configuration (4 layers, 4 heads, 128 wide, block 64, batch 12) and for a
    6-layer / 6-head / 384-wide / block-256 configuration (batch 64), each in
@@ -51,10 +51,10 @@ def run_tests() -> int:
 def mnist_time_to_96(device) -> tuple[float, float, int]:
     """(seconds, final test accuracy, epochs) for the chapter's recipe to reach 96% (seed 0)."""
     from textbook_utils.data import load_mnist
-    from textbook_utils.recipes import train_video_net
+    from textbook_utils.video_net import train_video_net
 
-    _, _, h = train_video_net(load_mnist("train"), load_mnist("test"), device=device, progress=False,
-                              eval_train=False, target_accuracy=0.96)  # cpu_threads=1 applies on a CPU only
+    _, _, h = train_video_net(load_mnist("train"), load_mnist("test"), device=device,
+                              eval_train=False, target_accuracy=0.96)
     return h["seconds"][-1], h["test_accuracy"][-1], len(h["epoch"])
 
 
