@@ -67,8 +67,9 @@ def chapter_title(path: Path) -> str:
 
 
 def shown_figures(path: Path) -> int:
-    """Figures the chapter shows: PNG outputs (not hidden, not glued for use elsewhere), and the
-    figures inside its widgets, which the PDF shows as executed (scripts/widget_figures.py)."""
+    """Figures the chapter shows: PNG outputs (not hidden, not glued for use elsewhere), and one
+    for every widget that holds figures: the PDF shows a widget's frames tiled into one image of
+    small multiples (scripts/widget_figures.py)."""
     from widget_figures import _images, _widget_state   # beside this file
 
     _, outputs = _markdown_and_outputs(path)
@@ -77,7 +78,7 @@ def shown_figures(path: Path) -> int:
     for out in outputs:
         data = out.get("data", {})
         if WIDGET_VIEW in data:
-            count += len(_images(state, data[WIDGET_VIEW]["model_id"]))
+            count += 1 if _images(state, data[WIDGET_VIEW]["model_id"]) else 0
         elif "image/png" in data and "scrapbook" not in out.get("metadata", {}):
             count += 1
     return count

@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 import check_pdf  # noqa: E402  (scripts/ is not a package)
+from widget_figures import WIDGET_VIEW  # noqa: E402
 
 PNG = "iVBORw0KGgo="
 
@@ -89,3 +90,19 @@ def test_raw_tex_is_reported(chapters):
     pages[4] += "\n\\frac{1}{2}"
     problems = check_pdf.check_pages(pages, {3: 1, 4: 1, 5: 1}, chapters)
     assert problems == [f"{chapters[1]}: raw TeX in its PDF pages"]
+
+
+def test_a_widget_counts_as_one_figure_its_small_multiples():
+    # Chapter 1's activation explorer holds 30 pre-drawn frames; the PDF tiles
+    # them into one image, so the chapter shows its plain figures plus one.
+    path = REPO / "book" / "3b1b" / "01_what_is_a_neural_network.ipynb"
+    outputs = [out for cell in json.loads(path.read_text())["cells"]
+               if cell["cell_type"] == "code"
+               and "remove-cell" not in cell.get("metadata", {}).get("tags", [])
+               for out in cell.get("outputs", [])]
+    widgets = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    plain = [o for o in outputs if "image/png" in o.get("data", {})
+             and WIDGET_VIEW not in o["data"]
+             and "scrapbook" not in o.get("metadata", {})]
+    assert len(widgets) == 1
+    assert check_pdf.shown_figures(path) == len(plain) + 1
