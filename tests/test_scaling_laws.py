@@ -45,6 +45,7 @@ def test_the_command_writes_a_sweep(tmp_path):
     sizes = [r["non_embedding_params"] for r in results["sizes"]]
     assert sizes == sorted(sizes) and sizes[0] < sizes[1]
     assert [r["train_chars"] for r in results["data"]] == [2_000, 8_000]
+    assert all(r["iters"] == 20 for kind in ("sizes", "data", "seeds") for r in results[kind])
     assert results["command"].endswith(f"--quick --out {out}")
     with pytest.raises(SystemExit):
         S.main(["--quick", "--out", str(tmp_path / "missing" / "sweep.json")])

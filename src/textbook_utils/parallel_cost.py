@@ -60,19 +60,27 @@ def mlp(widths: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers[:-1])
 
 
-def matmul_seconds(n: int, threads: int, *, repeats: int = 5) -> float:
-    """Best time of ``repeats`` float32 products of two (n, n) matrices on ``threads`` threads."""
+def matmul_seconds(n: int, threads: int, *, repeats: int = 5, min_seconds: float = 2e-3) -> float:
+    """Seconds per float32 product of two (n, n) matrices on ``threads`` threads.
+
+    Each of ``repeats`` timings runs enough products back to back to last
+    ``min_seconds`` (a single 16 x 16 product takes microseconds, too short
+    for the clock to time alone); the best timing, per product, is returned.
+    """
     n, threads = positive_int(n, "n"), positive_int(threads, "threads")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         A, B = torch.randn(n, n), torch.randn(n, n)
+        t0 = time.perf_counter()
         A @ B  # warm-up: the thread pool starts here
+        number = max(1, int(min_seconds / max(time.perf_counter() - t0, 1e-7)))
         times = []
         for _ in range(positive_int(repeats, "repeats")):
             t0 = time.perf_counter()
-            A @ B
-            times.append(time.perf_counter() - t0)
+            for _ in range(number):
+                A @ B
+            times.append((time.perf_counter() - t0) / number)
     finally:
         torch.set_num_threads(before)
     return min(times)

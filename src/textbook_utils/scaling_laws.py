@@ -120,7 +120,7 @@ def sweep(*, quick: bool = False, jobs: int = 1, threads: int = 1, log=print) ->
     seeds = [1] if quick else [1, 2, 3]
     everything = len(train_ids)
     long = {} if quick else SIZE_ITERS
-    work = ([("sizes", shape, everything, {**recipe, "iters": long.get(shape, RECIPE["iters"])}, threads)
+    work = ([("sizes", shape, everything, {**recipe, "iters": long.get(shape, recipe.get("iters", RECIPE["iters"]))}, threads)
              for shape in sizes]
             + [("data", data_model, n, recipe, threads) for n in chars]
             + [("seeds", sizes[0], everything, {**recipe, "seed": seed}, threads) for seed in seeds])
