@@ -33,6 +33,8 @@ def test_the_command_writes_every_run(tmp_path):
     assert result["made_by"].endswith("--epochs 1 --train-size 2000")
     for run in result["runs"].values():
         assert run["epochs"] == 1 and len(run["test_correct"]) == 1
+        assert len(run["hidden_moved"]) == run["sizes"][1]
+        assert min(run["hidden_moved"]) >= 0
         assert 0 <= run["test_correct"][0] <= 10_000
         assert 0 <= run["validation_correct"] <= 10_000
     # 200 steps of eta = 3 take the network far above chance (1,000)
@@ -40,6 +42,17 @@ def test_the_command_writes_every_run(tmp_path):
     # eta = 0.001 barely moves it: far below the eta = 3 run of the same start
     assert (result["runs"]["eta0.001"]["test_correct"][0]
             < result["runs"]["hidden30_seed1"]["test_correct"][0] - 1000)
+
+
+def test_runs_selects_runs_and_says_so(tmp_path):
+    out = tmp_path / "runs.json"
+    _script().main(["--out", str(out), "--epochs", "1", "--train-size",
+                    "500", "--runs", "eta100", "hidden30_seed0"])
+    result = json.loads(out.read_text())
+    assert list(result["runs"]) == ["eta100", "hidden30_seed0"]
+    assert result["made_by"].endswith("--runs eta100 hidden30_seed0")
+    assert result["runs"]["eta100"]["eta"] == 100.0
+    assert result["runs"]["hidden30_seed0"]["seed"] == 0
 
 
 def test_nielsens_start_has_standard_normal_weights():
