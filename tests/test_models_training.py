@@ -145,6 +145,15 @@ def test_minibatches_visit_every_example_once_per_epoch_in_a_seeded_order():
     assert torch.equal(seen, again)
 
 
+def test_a_full_batch_is_every_example_once_with_its_label():
+    X = torch.arange(10.0).reshape(10, 1) * 10
+    y = torch.arange(10)
+    for batch_size in (10, 64):                       # N, or more than N
+        (xb, yb), = minibatches(X, y, batch_size, torch.Generator().manual_seed(0))
+        assert sorted(yb.tolist()) == list(range(10))
+        assert torch.equal(xb[:, 0], 10 * yb.float())  # rows stay with labels
+
+
 def test_fit_draws_its_batch_order_from_the_training_seed(mnist, monkeypatch):
     train, _ = mnist
     small = (train[0][:300], train[1][:300])
@@ -155,7 +164,8 @@ def test_fit_draws_its_batch_order_from_the_training_seed(mnist, monkeypatch):
 
     for offset in ("", "", "1"):
         monkeypatch.setenv("TEXTBOOK_SEED_OFFSET", offset)
-        fit(MLP([784, 4, 10]), small, epochs=1, batch_size=300, lr=0.1, seed=5, step=recording_step)
+        fit(MLP([784, 4, 10]), small, epochs=1, batch_size=100, lr=0.1, seed=5, step=recording_step)
+    orders = [torch.cat(orders[k:k + 3]) for k in (0, 3, 6)]  # the 3 batches of each run
     assert torch.equal(orders[0], orders[1])  # same seed, same order
     assert not torch.equal(orders[0], orders[2])  # the seed offset moves it
     expected = torch.from_numpy(small[1])[torch.randperm(300, generator=torch.Generator().manual_seed(5))]

@@ -109,3 +109,29 @@ def test_explorer_rejects_bad_data():
         activation_explorer(images[:5].reshape(5, 28, 28), labels[:5])
     with pytest.raises(ValueError, match="labels must have shape"):
         activation_explorer(images[:5], labels[:4])
+
+
+def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from textbook_utils.widgets import explorer
+
+    def draw(width):
+        fig, ax = plt.subplots(figsize=(width, 2), dpi=72)
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("a title")
+        return fig, f"a {width}-inch figure"
+
+    frame = _frames(explorer(draw, [("width", [3])]).children[1])[0]
+    png = base64.b64decode(frame.value.split("base64,")[1].split('"')[0])
+    reference = io.BytesIO()                   # matplotlib's own tight crop
+    fig, _ = draw(3)
+    fig.savefig(reference, format="png", dpi=72, bbox_inches="tight")
+    plt.close(fig)
+    got, want = Image.open(io.BytesIO(png)).size, Image.open(reference).size
+    # the ink, not the text boxes, is cropped to: a few pixels tighter at most
+    assert all(0 <= w - g <= 16 for g, w in zip(got, want)), (got, want)
+    assert got[0] < 3 * 72  # cropped: narrower than the 3-inch canvas

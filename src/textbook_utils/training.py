@@ -100,12 +100,18 @@ def minibatches(X, y, batch_size: int, generator: torch.Generator):
 
     Yields ``(xb, yb)`` of shapes ``(B, 784)`` and ``(B,)``; the last batch
     may be smaller. The order is drawn on the CPU by ``generator``, so it is
-    the same on every device and in every process.
+    the same on every device and in every process. (``index_select`` gathers
+    the same rows as ``X[batch]``, about twice as fast on a CPU.) A batch of
+    all N examples is ``(X, y)`` itself: its order changes nothing but the
+    cost of copying it.
     """
+    if batch_size >= len(X):
+        yield X, y                                                     # full batch
+        return
     order = torch.randperm(len(X), generator=generator).to(X.device)  # (N,)
     for k in range(0, len(X), batch_size):
         batch = order[k:k + batch_size]                                # (B,)
-        yield X[batch], y[batch]
+        yield X.index_select(0, batch), y.index_select(0, batch)
 
 
 def cosine(lr: float, t: int, T: int) -> float:
