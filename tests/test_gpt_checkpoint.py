@@ -73,6 +73,32 @@ def test_a_config_is_checked_against_the_tensors_before_a_model_is_built(small, 
         load_checkpoint(path)
 
 
+def test_a_file_whose_blocks_hold_too_few_numbers_is_refused_before_a_model_is_built(small, tmp_path,
+                                                                                    monkeypatch):
+    # the config's sizes match W_E, W_P and the number of blocks, but the
+    # blocks' matrices are tiny: building the model would allocate far more
+    # than the file holds, so the loader must count before it builds
+    path = save_checkpoint(tmp_path / "m.pt", small)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["model"] = {k: (v if k.startswith("W_") else torch.zeros(1)) for k, v in ckpt["model"].items()}
+    torch.save(ckpt, path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was built from an unchecked config")
+
+    monkeypatch.setattr(gpt_checkpoint, "GPT", refuse)
+    with pytest.raises(ValueError, match="the file holds"):
+        load_checkpoint(path)
+
+
+def test_loading_leaves_the_global_random_numbers_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load_checkpoint(device="cpu")
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_a_file_that_is_not_a_gpt_checkpoint_is_refused(small, tmp_path):
     torch.save({"weights": torch.zeros(3)}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a GPT checkpoint"):

@@ -70,6 +70,13 @@ def test_bpe_learns_frequent_pairs_and_compresses(tokenizers):
     assert "".join(bpe.token_strings(LADLE)) == LADLE
 
 
+def test_ties_go_to_the_pair_counted_first():
+    # every pair occurs once: the first pair of the text wins, whatever
+    # the byte values (not the smallest, not the largest)
+    assert BPETokenizer.train("cd ab", vocab_size=257).merges == [(99, 100)]
+    assert BPETokenizer.train("ab cd", vocab_size=257).merges == [(97, 98)]
+
+
 def test_training_is_deterministic():
     a, b = BPETokenizer.train(SAMPLE, 300), BPETokenizer.train(SAMPLE, 300)
     assert a.merges == b.merges

@@ -32,6 +32,7 @@ import torch
 
 from .device import pick_device
 from .gpt import GPT, GPTConfig
+from .llm_math import gpt_parameter_count
 from .tokenizers import CharTokenizer
 
 __all__ = ["CHECKPOINT", "check_output_path", "load_checkpoint", "record_sha256", "save_checkpoint",
@@ -135,6 +136,13 @@ def _checked_config(ckpt: dict, path: Path) -> GPTConfig:
     if len(blocks) != cfg.n_layer or not isinstance(chars, str) or len(chars) != cfg.vocab_size:
         raise ValueError(f"{path}: config says {cfg.n_layer} blocks and {cfg.vocab_size} characters; "
                          f"the file holds {len(blocks)} blocks and {len(chars)} characters")
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path}: the model's state must hold tensors only")
+    held = sum(v.numel() for v in state.values())
+    claimed = gpt_parameter_count(n_vocab=cfg.vocab_size, d_model=cfg.d_model, n_layer=cfg.n_layer,
+                                  n_head=cfg.n_head, n_ctx=cfg.block_size, bias=cfg.bias, tied=True)["total"]
+    if held != claimed:  # so that building the model allocates no more than the file holds
+        raise ValueError(f"{path}: its config implies {claimed:,} parameters, the file holds {held:,}")
     return cfg
 
 
@@ -149,12 +157,15 @@ def load_checkpoint(path=None, device=None) -> tuple[GPT, dict]:
     verify_sha256(path)
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     cfg = _checked_config(ckpt, path)
-    with torch.device("meta"):  # the model's shapes, with no memory behind them
+    # cfg was checked against the file, so this allocates no more than the
+    # file holds; fork_rng: the random start values, replaced below, leave
+    # the caller's random numbers as they were
+    with torch.random.fork_rng(devices=[]):
         model = GPT(cfg, CharTokenizer(ckpt["chars"]))
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in ckpt["model"].items()}
     if found != expected:
         wrong = sorted(set(expected.items()) ^ set(found.items()))[:3]
         raise ValueError(f"{path}: the weights do not fit the config ({wrong} ...)")
-    model.load_state_dict(ckpt["model"], assign=True)  # the loaded tensors become the weights
+    model.load_state_dict(ckpt["model"])
     return model.to(pick_device(device)).eval(), ckpt

@@ -108,8 +108,8 @@ class BPETokenizer:
         """Learn ``vocab_size - 256`` merges from ``text``.
 
         Counts how often each word occurs, then repeatedly merges the most
-        frequent adjacent pair of tokens (ties are broken by a fixed rule, so
-        the same text always gives the same merges).
+        frequent adjacent pair of tokens (ties go to the pair that entered the
+        count first, so the same text always gives the same merges).
         """
         _check_text(text)
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 256:
@@ -127,7 +127,8 @@ class BPETokenizer:
         for k in range(vocab_size - 256):
             if not pairs:
                 break  # every word is a single token already
-            best = max(pairs, key=pairs.__getitem__)
+            counts = list(pairs.values())  # the first of the most frequent:
+            best = list(pairs)[counts.index(max(counts))]  # max(), in C
             merges.append(best)
             for w in sorted(where.pop(best, ())):
                 old, f = seqs[w], freqs[w]
