@@ -58,6 +58,9 @@ def test_mlp_and_denoiser_shapes():
     features = model.time_features(torch.tensor([0, 5]))
     assert features.shape == (2, 8) and torch.allclose(features[0], torch.tensor([0.0] * 4 + [1.0] * 4))
     assert torch.allclose(features[1, :4] ** 2 + features[1, 4:] ** 2, torch.ones(4))
+    # the frequencies fall geometrically from 1 towards 1/1000: 1000^(-k/4), k = 0..3
+    expected = torch.tensor([np.sin(5 * 1000.0 ** (-k / 4)) for k in range(4)], dtype=torch.float32)
+    assert torch.allclose(features[1, :4], expected, atol=1e-5)
 
 
 def test_bad_input_is_rejected():

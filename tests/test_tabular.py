@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from textbook_utils import tabular as T
 
@@ -49,5 +50,7 @@ def test_cross_validation_folds_are_stratified_and_cover_every_row():
 def test_both_models_beat_the_majority_class_on_wine():
     X, y, _ = T.read_sklearn_csv(T.sklearn_csv_path("wine"))
     majority = np.bincount(y).max() / len(y)
+    threads = torch.get_num_threads()
     for fit_predict in (T.trees_fit_predict, lambda a, b, c: T.mlp_fit_predict(a, b, c, epochs=20)):
         assert T.cross_validate(fit_predict, X, y, n_folds=3).mean() > majority + 0.4
+    assert torch.get_num_threads() == threads  # the MLP's one-thread training leaves the setting as it was

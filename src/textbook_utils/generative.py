@@ -129,10 +129,12 @@ class Denoiser(nn.Module):
         self.T, self.n_classes, self.d_emb = T, n_classes, d_emb
         self.class_emb = nn.Embedding(n_classes + 1, d_emb)
         self.net = make_mlp(2 + 2 * d_emb, 2, width=width, depth=3)
+        # frequencies 1000^(-k / (d_emb/2)), k = 0, 1, ...; computed once: (d_emb/2,)
+        freqs = torch.exp(-math.log(1000.0) * torch.arange(d_emb // 2) / (d_emb // 2))
+        self.register_buffer("freqs", freqs, persistent=False)
 
     def time_features(self, t):
-        freqs = torch.exp(-math.log(1000.0) * torch.arange(self.d_emb // 2) / (self.d_emb // 2))
-        angle = t.float()[:, None] * freqs[None, :]  # (B, d_emb/2)
+        angle = t.float()[:, None] * self.freqs[None, :]  # (B, d_emb/2)
         return torch.cat([angle.sin(), angle.cos()], dim=1)  # (B, d_emb)
 
     def forward(self, x, t, y):

@@ -97,9 +97,14 @@ def cross_validate(fit_predict, X, y, *, n_folds: int = 5, seed: int = 0) -> np.
     return np.array(scores)
 
 
-def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60, lr: float = 1e-3,
-                    seed: int = 0) -> np.ndarray:
-    """Standardise, train the book's ReLU ``MLP`` with Adam and cross-entropy, predict classes."""
+def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60, batch_size: int = 128,
+                    lr: float = 4e-3, seed: int = 0) -> np.ndarray:
+    """Standardise, train the book's ReLU ``MLP`` with Adam and cross-entropy, predict classes.
+
+    Mini-batches of 128 rows: a few hundred training rows make a handful of
+    steps per epoch, each cheap; the learning rate is four times Adam's usual
+    1e-3 to match (about the accuracy of 32 rows at 1e-3, in a third of the time).
+    """
     import torch
 
     from .seeding import seed_everything
@@ -110,10 +115,17 @@ def mlp_fit_predict(X_train, y_train, X_test, *, hidden=(32,), epochs: int = 60,
     n_classes = int(np.max(y_train)) + 1
     seed_everything(seed)
     model = MLP([X_train.shape[1], *hidden, n_classes], activation="relu")
-    fit(model, (X_train.astype(np.float32), np.asarray(y_train)), epochs=epochs, batch_size=32, lr=lr,
-        optimizer="adam", seed=seed, eval_train=False)
-    with torch.no_grad():
-        return model(torch.as_tensor(X_test, dtype=torch.float32)).argmax(dim=1).numpy()
+    # One thread, as for the trees: a network this small only waits for a second one
+    # (and on a busy machine, for a long time). The caller's setting is restored after.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        fit(model, (X_train.astype(np.float32), np.asarray(y_train)), epochs=epochs, batch_size=batch_size,
+            lr=lr, optimizer="adam", seed=seed, eval_train=False)
+        with torch.no_grad():
+            return model(torch.as_tensor(X_test, dtype=torch.float32)).argmax(dim=1).numpy()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def trees_fit_predict(X_train, y_train, X_test, *, seed: int = 0) -> np.ndarray:
