@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from command_checks import assert_refused_before_work
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "book" / "orientation" / "learning_curve.py"
 
@@ -41,7 +43,5 @@ def test_the_command_writes_one_accuracy_per_size(tmp_path):
 def test_the_command_refuses_bad_arguments_before_training(
         argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises((SystemExit, ValueError)) as error:
-        _script().main(argv)
-    assert message in str(error.value) + capsys.readouterr().err
-    assert not (tmp_path / "c.json").exists()
+    assert_refused_before_work(_script().main, argv, message,
+                               tmp_path / "c.json", capsys)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from command_checks import assert_refused_before_work
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "book" / "nielsen" / "nielsen_runs.py"
 RUNS = {"hidden30_seed0", "hidden30_seed1", "hidden30_seed2",
@@ -69,7 +71,5 @@ def test_nielsens_start_has_standard_normal_weights():
 def test_the_command_refuses_bad_arguments_before_training(
         argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises((SystemExit, ValueError)) as error:
-        _script().main(argv)
-    assert message in str(error.value) + capsys.readouterr().err
-    assert not (tmp_path / "runs.json").exists()
+    assert_refused_before_work(_script().main, argv, message,
+                               tmp_path / "runs.json", capsys)
