@@ -135,3 +135,21 @@ def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it():
     # the ink, not the text boxes, is cropped to: a few pixels tighter at most
     assert all(0 <= w - g <= 16 for g, w in zip(got, want)), (got, want)
     assert got[0] < 3 * 72  # cropped: narrower than the 3-inch canvas
+
+
+def test_temperature_frames_redrawn_on_one_figure_match_fresh_drawings():
+    # temperature_explorer draws one figure and changes its bars and title
+    # per frame; each frame must be what a figure drawn for that T alone is
+    from textbook_utils.widgets import temperature_explorer
+
+    logits = np.array([3.0, 2.0, 0.5, 0.0, -1.0])
+    tokens = ["a", "b", " ", "\n", "e"]
+    temperatures = [0, 0.5, 2.0]
+    frames = _frames(temperature_explorer(logits, tokens, top=4, temperatures=temperatures).children[1])
+    alone = [_frames(temperature_explorer(logits, tokens, top=4, temperatures=[T]).children[1])[0]
+             for T in temperatures]
+    assert [f.value for f in frames] == [f.value for f in alone]
+    assert len({f.value for f in frames}) == 3           # the frames differ
+    p = np.exp(logits / 2.0) / np.exp(logits / 2.0).sum()  # softmax at T = 2
+    assert f"probability {p[0]:.2f}" in frames[2].value and "probability 1.00" in frames[0].value
+    plt.close("all")

@@ -305,6 +305,8 @@ def temperature_explorer(logits, tokens, *, temperatures=None, top: int = 12, pr
     shown = [tokens[i] for i in order]
     where = f" after {prompt!r}" if prompt else ""
 
+    figure = []  # one figure, drawn once; each frame changes bars and title
+
     def draw(T):
         if T == 0:
             probs = np.zeros_like(logits)
@@ -313,7 +315,14 @@ def temperature_explorer(logits, tokens, *, temperatures=None, top: int = 12, pr
             z = logits / T
             probs = np.exp(z - z.max())
             probs /= probs.sum()
-        fig = plot_token_probabilities(probs[order], shown, title=f"next token{where}, T = {T:.2f}")
+        title = f"next token{where}, T = {T:.2f}"
+        if not figure:
+            figure.append(plot_token_probabilities(probs[order], shown, title=title))
+        fig = figure[0]
+        ax = fig.axes[0]
+        for bar, p in zip(ax.patches, probs[order]):
+            bar.set_width(p)
+        ax.set_title(title, fontsize=12)
         alt = (f"Bar chart of the {top} most likely next tokens{where} at temperature {T:.2f}; "
                f"the top token {shown[0]!r} has probability {probs[order[0]]:.2f}.")
         return fig, alt
