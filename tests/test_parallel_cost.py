@@ -54,3 +54,16 @@ def test_measurements_on_one_and_two_processes():
     assert list(two["allreduce"]) == [4_096]
     with pytest.raises(ValueError):
         P.measure(2, threads=2)
+
+
+def test_median_of_repeats_takes_each_time_s_median_and_keeps_the_rest():
+    runs = [{"a": {"t": 1.0, "widths": [3, 2]}, "n": 7},
+            {"a": {"t": 5.0, "widths": [3, 2]}, "n": 7},
+            {"a": {"t": 2.0, "widths": [3, 2]}, "n": 7}]
+    assert P.median_of(runs) == {"a": {"t": 2.0, "widths": [3, 2]}, "n": 7}
+
+
+def test_the_command_refuses_a_bad_repeat_count_before_measuring(tmp_path):
+    with pytest.raises(ValueError, match="--repeats"):
+        P.main(["--out", str(tmp_path / "pc.json"), "--repeats", "0"])
+    assert not (tmp_path / "pc.json").exists()

@@ -23,6 +23,8 @@ The inputs are random numbers: only the time of the arithmetic is measured,
 not what the network learns. Record a full set of measurements with::
 
     python -m textbook_utils.parallel_cost --out book/scaling/parallel_cost.json
+
+on a machine that nothing else is using (about two minutes: three repeats).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from torch import nn
 
 from .checks import positive_int
 
-__all__ = ["WORKLOADS", "cpu_name", "fit_allreduce", "matmul_seconds", "measure", "mlp",
+__all__ = ["WORKLOADS", "cpu_name", "fit_allreduce", "matmul_seconds", "measure", "measure_all", "median_of", "mlp",
            "ring_allreduce_seconds", "step_seconds", "main"]
 
 #: name: (layer widths, global batch). The first is chapter 2's network.
@@ -225,17 +227,11 @@ def _busy(seconds: float) -> None:
         pass
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m textbook_utils.parallel_cost",
-                                     description="Time matrix products on 1 and 2 threads and data-parallel "
-                                                 "steps on 1 and 2 processes; write the medians as JSON.")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, got {args.out}")
-    steps = positive_int(args.steps, "--steps")
-    t0 = time.perf_counter()
+def measure_all(steps: int = 20) -> dict:
+    """Every measurement of the chapter once: matrix products on 1 and 2 threads, both workloads on one
+    thread, two threads and two processes, all-reduces of five sizes, and the small workload again while
+    another program keeps one core busy. Medians of ``steps`` timed steps each, in seconds."""
+    steps = positive_int(steps, "steps")
     results = {"matmul": {n: {t: matmul_seconds(n, t, repeats=10) for t in (1, 2)}
                           for n in (16, 32, 64, 128, 256, 512, 1024)},
                "one_process": measure(1, steps=steps), "two_threads": measure(1, threads=2, steps=steps),
@@ -251,12 +247,42 @@ def main(argv=None) -> dict:
                                      "two_processes": measure(2, workloads=small, steps=steps)}
     finally:
         neighbour.terminate()
+    return json.loads(json.dumps(results))  # keys as strings, as in the file
+
+
+def median_of(runs: list):
+    """The element-wise median of repeated measurements of one structure (nested dicts whose
+    float leaves are times); other leaves (widths, counts) are the same in every run."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {key: median_of([run[key] for run in runs]) for key in first}
+    if isinstance(first, float):
+        return statistics.median(runs)
+    return first
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m textbook_utils.parallel_cost",
+                                     description="Time matrix products on 1 and 2 threads and data-parallel "
+                                                 "steps on 1 and 2 processes; write the medians as JSON.")
+    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="how many times to take every measurement; the file holds each number's "
+                             "median over the repeats, and every repeat under 'repeats'")
+    args = parser.parse_args(argv)
+    if args.out.is_dir() or not args.out.parent.is_dir():
+        parser.error(f"--out must be a file in an existing folder, got {args.out}")
+    steps, repeats = positive_int(args.steps, "--steps"), positive_int(args.repeats, "--repeats")
+    t0 = time.perf_counter()
+    runs = [measure_all(steps) for _ in range(repeats)]
+    results = {**median_of(runs), "repeats": runs}
     results["seconds_total"] = round(time.perf_counter() - t0, 1)
     results["machine"] = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "cores_used": len(os.sched_getaffinity(0)),
                           "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                           "load_average": os.getloadavg()[0]}
     args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(json.dumps(results, indent=1))
+    print(f"{results['seconds_total']:.0f} s; wrote {args.out}")
     return results
 
 
