@@ -19,14 +19,13 @@ the printed ratios mean the same on any machine:
 
     .venv/bin/python bench/bench_fit.py [--seeds 0 1 2 3 4] [--threads 1] [--no-baseline]
 
-Measured on a shared 2-core x86_64 machine (torch 2.13.0, 1 thread, load
-average 3-6 while it ran, so both sides ran several times slower than on a
-quiet machine), after ``minibatches`` gathered with ``index_select``: the
-chapter's recipe reached 96% after 7 epochs for every seed 0-4, median 7.8 s
-(worst 8.7 s); the baseline median 28.2 s; ratio 3.63x (3.61x before that
-change, within this machine's noise). With the baseline at the 6.2 s the
-issue measured on a quiet 2-core CPU, that ratio puts the chapter's recipe at
-about 1.7 s there: under the issue's 2 s.
+Measured on an otherwise idle 2-core AMD EPYC (Zen 3) virtual machine, torch
+2.13.0, 1 thread: the chapter's recipe reached 96% after 7 epochs for every
+seed 0-4, median 3.37 s (worst 3.51 s); the baseline median 12.90 s; ratio
+3.83x. This machine runs the baseline about twice as slowly as the quiet
+2-core CPU on which the issue measured it (6.2 s); at the same ratio the
+chapter's recipe takes about 1.6 s there, under the issue's 2 s. On this
+machine itself it does not reach 2 s.
 
 The thread count is set here, once, for every run (PyTorch's default is one
 thread per core; networks this small often run as fast on one). Before
