@@ -66,6 +66,20 @@ def test_code_lines_fit_the_page(path):
     assert long == [], f"{len(long)} code lines longer than {MAX_LINE} characters, e.g. {long[:3]}"
 
 
+#: what the site's output column shows without a sideways scroll bar
+MAX_PRINTED = 80
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_printed_lines_fit_the_page(path):
+    """What a cell prints (including package source shown with ``inspect.getsource``) fits the column."""
+    nb = json.loads(path.read_text())
+    long = [line for cell in _code_cells(nb) for out in cell.get("outputs", [])
+            if out["output_type"] == "stream"
+            for line in "".join(out["text"]).splitlines() if len(line) > MAX_PRINTED]
+    assert long == [], f"{len(long)} printed lines longer than {MAX_PRINTED} characters, e.g. {long[:3]}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
 def test_chapter_ends_with_a_summary_before_its_exercises(path):
     text = _markdown(json.loads(path.read_text()))

@@ -106,11 +106,11 @@ def minibatches(X, y, batch_size: int, generator: torch.Generator):
     cost of copying it.
     """
     if batch_size >= len(X):
-        yield X, y                                                     # full batch
+        yield X, y  # the full batch
         return
     order = torch.randperm(len(X), generator=generator).to(X.device)  # (N,)
     for k in range(0, len(X), batch_size):
-        batch = order[k:k + batch_size]                                # (B,)
+        batch = order[k:k + batch_size]  # (B,)
         yield X.index_select(0, batch), y.index_select(0, batch)
 
 
