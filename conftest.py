@@ -1,5 +1,7 @@
 """Root pytest configuration, shared by the unit tests and the nbval notebook runs."""
 
+import os
+
 from nbval.kernel import RunningKernel
 
 
@@ -16,3 +18,35 @@ def _execute_like_jupyter(self, cell_input, allow_stdin=None):
 
 RunningKernel.execute_cell_input = _execute_like_jupyter
 collect_ignore_glob = ["_build/*", ".venv/*", "node_modules/*"]
+
+
+# ----------------------------------------------------------------------------- running in parallel
+# The suite runs under pytest-xdist (``-n auto --dist loadfile`` in pyproject.toml): every
+# test file, and so every notebook with its one kernel, goes whole to one worker process.
+# Most of the book's work is small tensors on one thread, so workers side by side pay, but
+# only if each leaves the other cores alone: a worker's PyTorch, NumPy and kernels get
+# cores / workers threads (a value already in $OMP_NUM_THREADS wins). CONTRIBUTING.md,
+# "Running the tests", explains the numbers and how to run without workers (``-n 0``).
+
+MAX_WORKERS = 4  # 20 notebooks; past four workers the longest notebook sets the pace
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per CPU this process may use, at most MAX_WORKERS."""
+    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if chosen:
+        return int(chosen)
+    return max(1, min(_cpus(), MAX_WORKERS))
+
+
+def pytest_configure(config):
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")  # set in xdist's workers only
+    if workers:
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _cpus() // int(workers))))

@@ -24,6 +24,16 @@ ratios book / baseline::
     .venv/bin/python bench/bench_gpt.py --steps-only    # ms per step only (seconds)
     .venv/bin/python bench/bench_gpt.py --json bench/gpt_recipes.json   # also save the curves
 
+With ``--nanogpt DIR`` (a checkout of https://github.com/karpathy/nanoGPT)
+a third run joins them: nanoGPT's own model code (``DIR/model.py``,
+imported as it is, never copied) with its own optimiser set-up
+(``configure_optimizers``) and its CPU recipe. Its steps are the same
+five lines as the others' (forward, backward, clip, AdamW step, zero the
+gradients), so the ms-per-step ratio, book / nanoGPT, compares the two
+models' code::
+
+    .venv/bin/python bench/bench_gpt.py --nanogpt ~/src/nanoGPT
+
 ``bench/gpt_recipes.json``, made by the last command, holds one comparison's
 validation curves, steps and times with the machine they came from.
 
@@ -36,6 +46,9 @@ steps (not reaching 1.88); book 97 ms per step, 1.861 at step 1,200 after
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import platform
@@ -43,6 +56,7 @@ import statistics
 import time
 
 import torch
+from torch import nn
 
 from textbook_utils.gpt import GPT, GPTConfig
 from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data
@@ -53,14 +67,52 @@ NANOGPT_CPU = Recipe(iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100
                      weight_decay=0.1, grad_clip=1.0)
 
 
+def book_model(tok):
+    """The book's GPT and its AdamW (``make_adamw``)."""
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
+    return model, lambda recipe: make_adamw(model, recipe)
+
+
+class NanoGPT(nn.Module):
+    """nanoGPT's own model, from its model.py, at the book's size; it answers
+    the two attributes ``estimate_loss`` reads (cfg.block_size, W_E)."""
+
+    def __init__(self, model_py, vocab_size):
+        super().__init__()
+        spec = importlib.util.spec_from_file_location("nanogpt_model", model_py)
+        nano = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(nano)
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its size
+            self.inner = nano.GPT(nano.GPTConfig(block_size=64, vocab_size=vocab_size, n_layer=4,
+                                                 n_head=4, n_embd=128, dropout=0.0, bias=False))
+        self.cfg = GPTConfig(vocab_size=vocab_size)
+        self.W_E = self.inner.transformer.wte
+
+    def forward(self, idx, targets=None):
+        return self.inner(idx, targets)
+
+    def optimizer(self, recipe):
+        """nanoGPT's configure_optimizers: decay on the matrices, not on gains."""
+        with contextlib.redirect_stdout(io.StringIO()):
+            return self.inner.configure_optimizers(recipe.weight_decay, recipe.lr,
+                                                   (0.9, recipe.beta2), "cpu")
+
+
+def nanogpt_model(model_py):
+    def build(tok):
+        model = NanoGPT(model_py, tok.vocab_size)
+        return model, model.optimizer
+    return build
+
+
 class Run:
     """One recipe training one model, a step at a time, timing only its steps."""
 
-    def __init__(self, name, recipe, tok, seed):
+    def __init__(self, name, recipe, build, tok, seed):
         self.name, self.recipe = name, recipe
         torch.manual_seed(seed)
-        self.model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
-        self.optimizer = make_adamw(self.model, recipe)
+        self.model, make_optimizer = build(tok)
+        self.optimizer = make_optimizer(recipe)
         self.batches = torch.Generator().manual_seed(seed)
         self.it, self.seconds, self.step_times = 0, 0.0, []
         self.reached = None  # (step, seconds, val) at the first val <= TARGET
@@ -89,12 +141,26 @@ class Run:
             self.reached = (self.it, self.seconds, val)
 
 
-def compare(tok, train_ids, val_ids, seed, every, steps_only):
-    runs = [Run("baseline (nanoGPT's CPU recipe)", NANOGPT_CPU, tok, seed),
-            Run("book (Recipe())", Recipe(), tok, seed)]
+def time_ratio(run, base):
+    """Training time to TARGET, run / base; (ratio, True) when base never got
+    there and the ratio is only an upper bound; None if run never got there."""
+    if not run.reached:
+        return None
+    if base.reached:
+        return run.reached[1] / base.reached[1], False
+    return run.reached[1] / base.seconds, True
+
+
+def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
+    runs = [Run("baseline (nanoGPT's CPU recipe)", NANOGPT_CPU, book_model, tok, seed),
+            Run("book (Recipe())", Recipe(), book_model, tok, seed)]
+    if nanogpt:
+        runs.append(Run("nanoGPT's code, its CPU recipe", NANOGPT_CPU, nanogpt_model(nanogpt),
+                        tok, seed))
     n = 0
     while not all(r.done for r in runs):
-        for r in (runs if n % 2 else runs[::-1]):
+        order = runs[n % len(runs):] + runs[:n % len(runs)]  # who goes first rotates
+        for r in order:
             if not r.done:
                 r.step(train_ids)
                 if not steps_only:
@@ -103,7 +169,6 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only):
         if steps_only and n == 60:
             break
     ms = {r.name: 1000 * statistics.median(r.step_times[5:]) for r in runs}
-    base, book = runs
     print(f"seed {seed}:")
     for r in runs:
         line = f"  {r.name:32s} batch {r.recipe.batch_size:3d}  {ms[r.name]:6.1f} ms per step"
@@ -114,19 +179,29 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only):
             else:
                 line += f"; did NOT reach {TARGET} in {r.it} steps (last val {r.val[-1][1]:.3f})"
         print(line)
+    base, book = runs[:2]
     result = {"seed": seed, "ms_ratio": ms[book.name] / ms[base.name],
               "runs": {r.name: {"recipe": vars(r.recipe), "ms_per_step": ms[r.name], "val": r.val,
                                 "reached": r.reached} for r in runs}}
     print(f"  ms per step, book / baseline: {result['ms_ratio']:.2f}")
-    if not steps_only and base.reached and book.reached:
-        result["time_ratio"] = book.reached[1] / base.reached[1]
-        print(f"  time to val <= {TARGET}, book / baseline: {result['time_ratio']:.2f} "
-              f"(steps: {book.reached[0] / base.reached[0]:.2f})")
-    elif not steps_only and book.reached:  # the baseline never got there
-        result["time_ratio_below"] = book.reached[1] / base.seconds
-        print(f"  time to val <= {TARGET}, book / baseline: below "
-              f"{result['time_ratio_below']:.2f} (the baseline did not reach it in "
-              f"{base.it} steps, {base.seconds:.1f} s)")
+    pairs = [("time_ratio", book, base)]
+    if nanogpt:
+        nano = runs[2]
+        result["ms_ratio_nanogpt_code"] = ms[base.name] / ms[nano.name]
+        print(f"  ms per step, the book's code / nanoGPT's code (same recipe): "
+              f"{result['ms_ratio_nanogpt_code']:.2f}")
+        pairs.append(("time_ratio_nanogpt", book, nano))
+    for key, run, against in pairs if not steps_only else []:
+        ratio = time_ratio(run, against)
+        if ratio is None:
+            print(f"  {run.name} did not reach {TARGET}")
+            continue
+        value, bound = ratio
+        result[key + ("_below" if bound else "")] = value
+        print(f"  time to val <= {TARGET}, {run.name} / {against.name}: "
+              + (f"below {value:.2f} (it did not reach it in {against.it} steps, "
+                 f"{against.seconds:.1f} s)" if bound else
+                 f"{value:.2f} (steps: {run.reached[0] / against.reached[0]:.2f})"))
     return result
 
 
@@ -137,7 +212,15 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's)")
     parser.add_argument("--steps-only", action="store_true", help="only ms per step (60 steps each)")
     parser.add_argument("--json", default=None, help="write the results (curves included) to this file")
+    parser.add_argument("--nanogpt", default=None, metavar="DIR",
+                        help="a nanoGPT checkout: also run its own model.py with its CPU recipe")
     args = parser.parse_args(argv)
+    nanogpt = None
+    if args.nanogpt:
+        nanogpt = os.path.join(os.path.expanduser(args.nanogpt), "model.py")
+        if not os.path.isfile(nanogpt):
+            parser.error(f"--nanogpt: no model.py in {args.nanogpt!r}; give the folder of a "
+                         "nanoGPT checkout (git clone https://github.com/karpathy/nanoGPT)")
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
@@ -145,9 +228,11 @@ def main(argv=None):
           f"load average at start {os.getloadavg()[0]:.1f}")
     print(f"book recipe: {Recipe()}")
     tok, train_ids, val_ids = shakespeare_data()
-    results = [compare(tok, train_ids, val_ids, 1337 + k, args.eval_interval, args.steps_only)
+    results = [compare(tok, train_ids, val_ids, 1337 + k, args.eval_interval, args.steps_only,
+                       nanogpt)
                for k in range(args.repeats)]
-    for key in ("ms_ratio", "time_ratio"):
+    for key in ("ms_ratio", "ms_ratio_nanogpt_code", "time_ratio", "time_ratio_below",
+                "time_ratio_nanogpt", "time_ratio_nanogpt_below"):
         values = [r[key] for r in results if key in r]
         if values:
             print(f"{key}: " + ", ".join(f"{v:.2f}" for v in values) +

@@ -55,3 +55,36 @@ def test_config_keeps_the_jupyter_book_1_rules():
     assert config["execute"]["execute_notebooks"] == "off"
     # One output block per cell on the page, however many times the cell printed.
     assert config["sphinx"]["config"]["nb_merge_streams"] is True
+
+
+def _root_conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", REPO / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_workers_share_the_cores_instead_of_fighting_over_them(monkeypatch):
+    conftest = _root_conftest()
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    for cpus, workers in ((1, 1), (2, 2), (16, conftest.MAX_WORKERS)):
+        monkeypatch.setattr(conftest, "_cpus", lambda: cpus)
+        assert conftest.pytest_xdist_auto_num_workers(None) == workers
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "3")
+    assert conftest.pytest_xdist_auto_num_workers(None) == 3
+
+    # In a worker, PyTorch and NumPy get cores / workers threads, unless the caller chose.
+    monkeypatch.setattr(conftest, "_cpus", lambda: 16)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "4")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    conftest.pytest_configure(None)
+    assert conftest.os.environ["OMP_NUM_THREADS"] == "4"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    conftest.pytest_configure(None)
+    assert conftest.os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT")  # not a worker: nothing is set
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    conftest.pytest_configure(None)
+    assert "OMP_NUM_THREADS" not in conftest.os.environ
