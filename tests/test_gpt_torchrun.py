@@ -91,7 +91,9 @@ def test_ranks_are_identical_and_match_one_process(two_ranks):
     for name, value in model.state_dict().items():
         assert torch.equal(ranks[0][name], ranks[1][name]), f"ranks differ in {name}"
         assert not torch.equal(value, start[name]), f"training did not move {name}"
-        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-6)
+        # the all-reduce sums in another order than one process does; Adam's division by
+        # sqrt(v) can magnify that last-bit difference in a weight whose gradient is near 0
+        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-5)
     logged = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     # every rank evaluates the same full model: the validation loss is one process's
     assert logged[0]["val_loss"] == logged[1]["val_loss"]

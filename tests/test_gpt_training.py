@@ -49,8 +49,8 @@ def test_estimate_loss_is_the_mean_over_non_overlapping_windows(small):
 
 # --------------------------------------------------------------------------- recipe and loop
 
-def test_learning_rate_schedule():
-    r = Recipe(iters=101, lr=1e-3, min_lr=1e-4, warmup=10)
+def test_learning_rate_schedule_cosine():
+    r = Recipe(iters=101, lr=1e-3, min_lr=1e-4, warmup=10, schedule="cosine")
     assert lr_at(0, r) == pytest.approx(1e-4)  # warm-up starts at lr / warmup
     assert lr_at(9, r) == pytest.approx(1e-3)  # ... and reaches lr
     assert lr_at(10, r) == pytest.approx(1e-3)  # cosine starts at the top
@@ -59,25 +59,44 @@ def test_learning_rate_schedule():
     assert all(lr_at(i, r) >= lr_at(i + 1, r) for i in range(10, 100))
 
 
+def test_learning_rate_schedule_trapezoid():
+    r = Recipe(iters=100, lr=1e-3, min_lr=1e-5, warmup=10, cooldown=0.3)
+    assert r.schedule == "trapezoid"  # the book's
+    assert lr_at(0, r) == pytest.approx(1e-4) and lr_at(9, r) == pytest.approx(1e-3)
+    assert all(lr_at(i, r) == pytest.approx(1e-3) for i in range(10, 70))  # held at the peak
+    assert lr_at(84, r) == pytest.approx(1e-5 + (1e-3 - 1e-5) * 15 / 30)  # halfway down the line
+    assert lr_at(99, r) == pytest.approx(1e-5)  # the last step
+    steps = [lr_at(i, r) for i in range(69, 100)]
+    assert all(a > b for a, b in zip(steps, steps[1:]))  # falling, a straight line
+    assert steps[0] - steps[1] == pytest.approx(steps[-2] - steps[-1])
+
+
 def test_recipe_rejects_what_would_train_nan_or_nothing():
     for bad in (dict(iters=0), dict(batch_size=0), dict(lr=math.inf), dict(lr=math.nan), dict(lr=0),
-                dict(min_lr=1.0), dict(beta2=1.0), dict(warmup=-1), dict(seed=-1), dict(eval_interval=0)):
+                dict(min_lr=1.0), dict(beta2=1.0), dict(warmup=-1), dict(seed=-1), dict(eval_interval=0),
+                dict(schedule="linear"), dict(cooldown=0), dict(cooldown=1.5), dict(embedding_lr_scale=0)):
         with pytest.raises(ValueError):
             Recipe(**bad)
 
 
-def test_adamw_decays_matrices_only(small):
+def test_adamw_groups_matrices_embeddings_and_gains(small):
     groups = make_adamw(small, Recipe()).param_groups
-    assert all(p.dim() == 2 for p in groups[0]["params"]) and groups[0]["weight_decay"] == 0.1
-    assert all(p.dim() == 1 for p in groups[1]["params"]) and groups[1]["weight_decay"] == 0.0
-    assert groups[0]["betas"] == (0.9, 0.99)
+    matrices, embeddings, gains = groups
+    assert all(p.dim() == 2 for p in matrices["params"]) and matrices["weight_decay"] == 0.1
+    assert [p.data_ptr() for p in embeddings["params"]] == [small.W_E.weight.data_ptr(),
+                                                          small.W_P.weight.data_ptr()]
+    assert embeddings["lr_scale"] == Recipe().embedding_lr_scale and embeddings["weight_decay"] == 0.1
+    assert all(p.dim() == 1 for p in gains["params"]) and gains["weight_decay"] == 0.0
+    assert sum(len(g["params"]) for g in groups) == len(list(small.parameters()))
+    assert groups[0]["betas"] == (0.9, 0.99) and groups[0]["fused"]
 
 
 def test_step_on_batch_sets_the_rate_and_descends(small):
-    opt = make_adamw(small, Recipe())
+    opt = make_adamw(small, Recipe(embedding_lr_scale=3.0))
     x, y = get_batch(torch.tensor(small.tokenizer.encode(TEXT)), 16, 4, torch.Generator().manual_seed(0))
     first = step_on_batch(small, opt, x, y, lr=3e-3)
-    assert opt.param_groups[0]["lr"] == opt.param_groups[1]["lr"] == 3e-3
+    assert opt.param_groups[0]["lr"] == opt.param_groups[2]["lr"] == 3e-3
+    assert opt.param_groups[1]["lr"] == pytest.approx(9e-3)  # the embeddings, 3x
     for _ in range(5):
         last = step_on_batch(small, opt, x, y, lr=3e-3)
     assert last < first

@@ -62,9 +62,10 @@ DATA_CHARS = [15_625, 62_500, 250_000, 1_000_000]
 #: the model of the data sweep (n_layer, n_head, d_model)
 DATA_MODEL = (3, 4, 64)
 
-#: one recipe for every run: the book's AdamW recipe, constant learning rate after warm-up
+#: one recipe for every run: AdamW at a constant learning rate after warm-up, every
+#: parameter at the same rate (a constant rate lets one run's curve stand for many lengths)
 RECIPE = dict(iters=2000, batch_size=16, lr=2e-3, min_lr=2e-3, warmup=50, weight_decay=0.1,
-              grad_clip=1.0, eval_interval=100, eval_blocks=200, seed=0)
+              embedding_lr_scale=1.0, grad_clip=1.0, eval_interval=100, eval_blocks=200, seed=0)
 BLOCK_SIZE = 64
 
 

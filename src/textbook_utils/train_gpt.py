@@ -67,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=count, default=r.batch_size,
                    help=f"global batch of windows, split over the processes (default {r.batch_size})")
     p.add_argument("--lr", type=rate, default=r.lr, help=f"peak learning rate (default {r.lr})")
-    p.add_argument("--min-lr", type=rate, default=None, help="final learning rate (default lr / 10)")
+    p.add_argument("--min-lr", type=rate, default=None,
+                   help=f"final learning rate (default lr / {r.lr / r.min_lr:g}, as in the recipe)")
     p.add_argument("--warmup", type=int, default=r.warmup, help=f"warm-up steps (default {r.warmup})")
     p.add_argument("--eval-interval", type=count, default=r.eval_interval)
     p.add_argument("--eval-blocks", type=count, default=r.eval_blocks, help="validation windows per evaluation")
@@ -125,9 +126,10 @@ def main(argv=None) -> dict:
     from .gpt_training import Recipe, train
     from .seeding import seed_everything
 
+    r = Recipe()
     try:  # every check before any data is read or any step is taken
         recipe = Recipe(iters=args.iters, batch_size=args.batch_size, lr=args.lr,
-                        min_lr=args.lr / 10 if args.min_lr is None else args.min_lr,
+                        min_lr=args.lr * r.min_lr / r.lr if args.min_lr is None else args.min_lr,
                         warmup=args.warmup, eval_interval=args.eval_interval,
                         eval_blocks=args.eval_blocks, seed=args.seed)
         shape = dict(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model)
