@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from nbval.kernel import RunningKernel
 
 
@@ -38,6 +39,7 @@ def _cpus():
         return os.cpu_count() or 1
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
 def pytest_xdist_auto_num_workers(config):
     """``-n auto``: one worker per CPU this process may use, at most MAX_WORKERS."""
     chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
