@@ -64,15 +64,17 @@ class Recipe:
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr {self.min_lr} exceeds lr {self.lr}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+            raise ValueError(f"schedule must be one of {SCHEDULES}: "
+                             f"{self.schedule!r}")
         training_seed(self.seed)  # an integer in [0, 2**32)
         for name, high in (("warmup", math.inf), ("weight_decay", math.inf),
                            ("beta2", 1), ("grad_clip", math.inf)):
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and 0 <= value < high):
                 raise ValueError(f"{name} must be in [0, {high}): {value!r}")
-        if not (isinstance(self.cooldown, numbers.Real) and 0 < self.cooldown <= 1):
-            raise ValueError(f"cooldown must be a fraction in (0, 1]: {self.cooldown!r}")
+        c = self.cooldown
+        if not (isinstance(c, numbers.Real) and 0 < c <= 1):
+            raise ValueError(f"cooldown must be a fraction in (0, 1]: {c!r}")
 
 SCHEDULES = ("trapezoid", "cosine")
 
