@@ -25,7 +25,9 @@ from .checks import positive_int, positive_number
 from .gpt_data import estimate_loss, get_batch
 from .seeding import training_seed
 
-__all__ = ["Recipe", "lr_at", "make_adamw", "step_on_batch", "train"]
+__all__ = ["Recipe", "SCHEDULES", "lr_at", "make_adamw", "step_on_batch", "train"]
+
+SCHEDULES = ("trapezoid", "cosine")  # the shapes of lr_at after the warm-up
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,6 @@ class Recipe:
         c = self.cooldown
         if not (isinstance(c, numbers.Real) and 0 < c <= 1):
             raise ValueError(f"cooldown must be a fraction in (0, 1]: {c!r}")
-
-SCHEDULES = ("trapezoid", "cosine")
 
 
 def lr_at(it, recipe):
