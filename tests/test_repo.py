@@ -13,7 +13,8 @@ from toc import toc_entries  # noqa: E402
 
 def _readme_commands():
     readme = (REPO / "README.md").read_text()
-    return re.findall(r"```bash\n(python3\.11 -m venv .venv && [^\n]+)\n```", readme)
+    return re.findall(r"```bash\n(bash scripts/system_packages\.sh \w+ && python3\.11 -m venv .venv && [^\n]+)\n```",
+                      readme)
 
 
 def test_readme_has_the_build_test_and_pdf_commands_and_ci_runs_test_and_pdf_verbatim():
@@ -88,3 +89,24 @@ def test_test_workers_share_the_cores_instead_of_fighting_over_them(monkeypatch)
     monkeypatch.delenv("OMP_NUM_THREADS")
     conftest.pytest_configure(None)
     assert "OMP_NUM_THREADS" not in conftest.os.environ
+
+
+def test_each_readme_command_installs_the_debian_packages_it_needs():
+    """A fresh Debian 12 machine has no Chromium or TeX: each command installs its own."""
+    import subprocess
+
+    def packages(what):
+        out = subprocess.run(["bash", str(REPO / "scripts" / "system_packages.sh"), what, "--list"],
+                             capture_output=True, text=True, check=True).stdout
+        return set(out.split())
+
+    commands = _readme_commands()
+    for what in ("build", "test", "pdf"):
+        assert sum(c.startswith(f"bash scripts/system_packages.sh {what} && ") for c in commands) == 1, what
+    assert {"python3.11-venv", "nodejs", "npm"} <= packages("build")
+    assert {"python3.11-venv", "nodejs", "npm", "chromium"} <= packages("test")
+    assert {"texlive-xetex", "latexmk", "poppler-utils"} <= packages("pdf")
+    assert packages("build") | packages("test") | packages("pdf") <= packages("all")
+    bad = subprocess.run(["bash", str(REPO / "scripts" / "system_packages.sh"), "everything"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "usage" in bad.stderr

@@ -85,4 +85,6 @@ def test_tests_workflow_runs_ci_on_pull_requests_on_debian():
     ci = (REPO / ".ci" / "run").read_text()
     test_command = _readme_command(lambda c: "pytest" in c)
     assert test_command in ci.splitlines()
-    assert "chromium" in ci
+    # The test command installs what the suite needs itself (Chromium for the
+    # browser tests), so it passes on a fresh Debian 12 machine as written.
+    assert test_command.startswith("bash scripts/system_packages.sh test && ")
