@@ -404,6 +404,28 @@ def test_search_box_finds_the_page(browser, base_url, page):
         v.close()
 
 
+@pytest.mark.parametrize("term", ["backpropagation", "softmax"])
+def test_search_lists_each_page_once_with_a_snippet_of_its_text(browser, base_url, term):
+    """Glossary terms are index entries too; snippets come from the text, not the buttons."""
+    v = Visit(browser, base_url).open(f"search.html?q={term}", settle=False)
+    try:
+        v.page.wait_for_function(
+            "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')")
+        v.page.wait_for_load_state("networkidle")
+        results = v.page.evaluate("""() => [...document.querySelectorAll('#search-results ul.search li')].map(li => ({
+            page: li.querySelector('a').href.split('#')[0],
+            snippet: (li.querySelector('p.context') || {}).textContent || ''}))""")
+        pages = [r["page"] for r in results]
+        assert len(results) >= 3 and len(pages) == len(set(pages)), f"a page listed twice: {pages}"
+        assert any("glossary" in p for p in pages)
+        for r in results:
+            assert r["snippet"], f"no snippet for {r['page']}"
+            assert not re.search(r"\.ipynb|\.pdf|Binder|Colab|Contents", r["snippet"]), \
+                f"snippet of {r['page']} shows button or contents text: {r['snippet'][:120]!r}"
+    finally:
+        v.close()
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_dark_mode_toggle_switches_the_theme(visits, page):
     v = visits(page)
