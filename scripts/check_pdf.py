@@ -3,6 +3,10 @@
 Usage (after the README's PDF command)::
 
     .venv/bin/python scripts/check_pdf.py _build/latex/book.pdf
+    .venv/bin/python scripts/check_pdf.py --site _build/html   # after the site build
+
+With ``--site``, it checks instead that the website carries that PDF as
+``book.pdf`` (scripts/book_pdf.py) and that every page of the TOC offers it.
 
 For every chapter listed in ``_toc.yml``, in order, the PDF must have a page
 that opens the chapter ("CHAPTER ONE" and the chapter's title); the
@@ -163,7 +167,30 @@ def missing_characters(log_text: str) -> dict[str, int]:
     return counts
 
 
+def site_problems(site: Path, pdf: Path = REPO / "_build" / "latex" / "book.pdf") -> list[str]:
+    """What is wrong with the PDF as the website publishes it."""
+    published = site / "book.pdf"
+    if not published.is_file():
+        return [f"{published} is missing: build the PDF before the site (scripts/book_pdf.py)"]
+    problems = []
+    if pdf.is_file() and published.read_bytes() != pdf.read_bytes():
+        problems.append(f"{published} is not the PDF the PDF command made ({pdf})")
+    pages = [site / f"{entry}.html" for entry in toc_entries(REPO / "_toc.yml")]
+    for page in pages:
+        html = page.read_text() if page.is_file() else ""
+        if not re.search(r'href="(?:\.\./)*book\.pdf"', html):
+            problems.append(f"{page} does not link the whole book's PDF")
+    return problems
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--site":
+        problems = site_problems(Path(argv[1]))
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"{argv[1]}: book.pdf published; every page offers it")
+        return 1 if problems else 0
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2

@@ -26,12 +26,15 @@ def test_book_passages_read_pages_and_notebook_markdown(tmp_path):
     (tmp_path / "part").mkdir()
     (tmp_path / "part" / "page.md").write_text("# Title\n\nSee {term}`epoch` here, {glue:text}`n_epochs` of "
                                               "them.\n\n```python\nx = 1\n```\n")
-    nb = {"cells": [{"cell_type": "markdown", "source": ["Gradient descent ", "walks downhill."]},
+    nb = {"cells": [{"cell_type": "markdown", "source": ["Gradient descent ", "walks downhill in ",
+                                                        '<span data-glue="n">12</span> steps (see ',
+                                                        "[Data](../orientation/03_data.ipynb))."]},
                     {"cell_type": "code", "source": ["print('hidden')"]}]}
     (tmp_path / "part" / "chapter.ipynb").write_text(json.dumps(nb))
     passages = R.book_passages(tmp_path)
     assert [p.source for p in passages] == ["part/chapter.ipynb", "part/page.md"]
-    assert passages[0].text == "Gradient descent walks downhill."
+    # A number written from a glued record is kept; a link keeps its text, not its target.
+    assert passages[0].text == "Gradient descent walks downhill in 12 steps (see [Data])."
     assert passages[1].text == "Title. See epoch here, … of them."  # heading a sentence; no code, no glue key
 
 

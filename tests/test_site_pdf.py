@@ -106,3 +106,24 @@ def test_a_widget_counts_as_one_figure_its_small_multiples():
              and "scrapbook" not in o.get("metadata", {})]
     assert len(widgets) == 1
     assert check_pdf.shown_figures(path) == len(plain) + 1
+
+
+def test_site_check_wants_the_pdf_published_and_offered_on_every_page(tmp_path):
+    from toc import toc_entries
+
+    pages = toc_entries(check_pdf.REPO / "_toc.yml")
+    pdf = tmp_path / "latex" / "book.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(b"%PDF-1.5 the book")
+    site = tmp_path / "html"
+    assert any("is missing" in p for p in check_pdf.site_problems(site, pdf))
+    for page in pages:
+        depth = page.count("/")
+        (site / page).parent.mkdir(parents=True, exist_ok=True)
+        (site / f"{page}.html").write_text(f'<a href="{"../" * depth}book.pdf">book (.pdf)</a>')
+    (site / "book.pdf").write_bytes(pdf.read_bytes())
+    assert check_pdf.site_problems(site, pdf) == []
+    (site / f"{pages[-1]}.html").write_text("<p>no link</p>")
+    (site / "book.pdf").write_bytes(b"%PDF-1.5 an older book")
+    problems = check_pdf.site_problems(site, pdf)
+    assert len(problems) == 2 and "not the PDF" in problems[0] and pages[-1] in problems[1]

@@ -69,6 +69,9 @@ def test_book_workflow_builds_with_the_readme_command_and_deploys_to_pages_on_pu
     # Checkout comes before the build, the build before the upload.
     order = [s.get("uses", s.get("run")) for s in _steps(build)]
     assert order.index("actions/checkout@v4") < order.index(build_command) < order.index(upload[0]["uses"])
+    # The PDF is built first, so the published site carries it (scripts/book_pdf.py).
+    pdf_command = _readme_command(lambda c: "--builder pdflatex" in c)
+    assert order.index("actions/checkout@v4") < order.index(pdf_command) < order.index(build_command)
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in _steps(deploy))

@@ -66,13 +66,15 @@ class Passage:
 
 
 def _clean(markdown: str) -> str:
-    """Markdown without code blocks, directive fences, roles and link targets; a glued
-    number becomes "…" and a heading a sentence of its own."""
+    """Markdown without code blocks, directive fences, roles, tags and link targets; a
+    number written from a glued record is kept, a glue role becomes "…", and a heading a
+    sentence of its own."""
     text = re.sub(r"```([^\n]*)\n(.*?)```",  # keep a directive's prose, drop code
                   lambda m: m.group(2) if m.group(1).startswith("{") and not m.group(1).startswith("{code")
                   else "", markdown, flags=re.S)
     text = re.sub(r"^:[a-z-]+:.*$", "", text, flags=re.M)  # directive options
-    text = re.sub(r"\{glue(:[a-z]+)?\}`[^`]*`", "…", text)  # a glued number: not words
+    text = re.sub(r'<span data-glue="[^"]*">(.*?)</span>', r"\1", text)  # the number itself
+    text = re.sub(r"\{glue(:[a-z]+)?\}`[^`]*`", "…", text)  # a glue role's key: not words
     text = re.sub(r"\{[a-z:]+\}`([^`<]*)(<[^>]*>)?`", r"\1", text)  # {term}`x`, {doc}`x`
     text = re.sub(r"\]\([^)]*\)", "]", text)  # [text](url) -> [text]
     text = re.sub(r"^#+\s*(.*?)[.:?!]?\s*$", r"\1.", text, flags=re.M)  # a heading: a sentence
