@@ -404,6 +404,31 @@ def test_search_box_finds_the_page(browser, base_url, page):
         v.close()
 
 
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_figures_are_numbered_per_chapter_and_captioned_for_reading(visits, page):
+    """"Fig. 12.3" is chapter 12's third figure; captions in the body's colour, at 85% of its size or more."""
+    v = visits(page)
+    figures = v.page.evaluate("""() => [...document.querySelectorAll('article figure')].map(f => {
+        const caption = f.querySelector('figcaption');
+        const style = caption ? getComputedStyle(caption) : null;
+        return {number: caption ? (caption.querySelector('.caption-number') || {}).textContent || '' : '',
+                text: caption ? caption.textContent.trim() : '',
+                size: style ? parseFloat(style.fontSize) : 0,
+                weight: style ? parseInt(style.fontWeight) : 0,
+                color: style ? style.color : ''};
+    })""")
+    body = v.page.evaluate("() => { const s = getComputedStyle(document.querySelector('article p'));"
+                           " return {size: parseFloat(s.fontSize), color: s.color}; }")
+    numbers = [re.fullmatch(r"Fig\. (\d+)\.(\d+)\s*", f["number"]) for f in figures]
+    assert all(numbers), f"figures without a chapter-numbered caption: {[f['number'] for f in figures]}"
+    assert len({m.group(1) for m in numbers}) <= 1, "figure numbers from more than one chapter"
+    assert [int(m.group(2)) for m in numbers] == list(range(1, len(figures) + 1))
+    for f in figures:
+        assert len(f["text"]) > len(f["number"]) + 10, f"figure {f['number']} has no caption text"
+        assert f["size"] >= 0.85 * body["size"] and f["weight"] >= 400 and f["color"] == body["color"], \
+            f"caption of {f['number']} is hard to read: {f}"
+
+
 @pytest.mark.parametrize("term", ["backpropagation", "softmax"])
 def test_search_lists_each_page_once_with_a_snippet_of_its_text(browser, base_url, term):
     """Glossary terms are index entries too; snippets come from the text, not the buttons."""
