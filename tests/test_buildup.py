@@ -127,7 +127,7 @@ def test_the_stream_adds_up_and_the_lens_ends_at_the_logits():
     assert not model.blocks[0]._forward_hooks  # the hooks are gone
 
 
-# --------------------------------------------------------------------------- the command
+# ---------------------------------------------------------------- the command
 
 TINY = ["--iters", "4", "--eval-interval", "2", "--eval-blocks", "3",
         "--seeds", "0", "1", "--d-model", "16", "--n-layer", "1",

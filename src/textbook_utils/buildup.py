@@ -19,7 +19,8 @@ pieces (:mod:`textbook_utils.gpt`)::
 
 Every rung but the bigram reads x = W_E[idx] + W_P[t] and unembeds with
 W_E^T (tied), as the book's GPT does; what lies between changes. Each
-model inherits :class:`~textbook_utils.gpt.GPT`'s ``forward``, so the book's training loop, AdamW and loss apply unchanged.
+model inherits :class:`~textbook_utils.gpt.GPT`'s ``forward``, so the
+book's training loop, AdamW and loss apply unchanged.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class PartBlock(Block):
         else:
             self.attn = CausalSelfAttention(cfg)
         if mlp:
-            self.ln2 = nn.LayerNorm(d, bias=cfg.bias) if norm else nn.Identity()
+            self.ln2 = (nn.LayerNorm(d, bias=cfg.bias) if norm
+                        else nn.Identity())
             self.up = nn.Linear(d, 4 * d, bias=cfg.bias)  # (4d, d)
             self.down = nn.Linear(4 * d, d, bias=cfg.bias)  # (d, 4d)
 

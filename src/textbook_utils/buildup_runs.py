@@ -11,8 +11,9 @@ Each rung of :data:`textbook_utils.buildup.RUNGS` is trained by the
 book's loop (:func:`textbook_utils.gpt_training.train`): the book's recipe
 (AdamW, the trapezoid schedule, clipping), shortened to :data:`RECIPE`'s
 steps so that eight rungs times three seeds fit in about ten minutes on
-a busy two-core CPU (one thread). The file records every run's validation curve, the machine,
-the library versions, the date, the seconds and the command.
+a busy two-core CPU (one thread). The file records every run's
+validation curve, the machine, the library versions, the date, the
+seconds and the command.
 """
 
 from __future__ import annotations
