@@ -26,6 +26,9 @@ Transformers and language models
 - :mod:`~textbook_utils.gpt_data`, :mod:`~textbook_utils.gpt_training`,
   :mod:`~textbook_utils.gpt_checkpoint` — its data, its training loop, its checkpoints;
 - :mod:`~textbook_utils.llm_math` — parameter, memory and FLOP arithmetic;
+- :mod:`~textbook_utils.positions` — sinusoidal position encodings against the learned ``W_P``;
+- :mod:`~textbook_utils.kv_cache`, :mod:`~textbook_utils.kv_cache_timing` — generation with a key-value cache, and its timing;
+- :mod:`~textbook_utils.packing` — nearly perpendicular directions and the Welch bound (video 7);
 - :mod:`~textbook_utils.embeddings`, :mod:`~textbook_utils.retrieval` — word vectors, search, pipelines;
 - :mod:`~textbook_utils.in_context`, :mod:`~textbook_utils.lora` — in-context learning, low-rank fine-tuning;
 - :mod:`~textbook_utils.generative` — data, networks and noise schedule for a tiny GAN and DDPM;
