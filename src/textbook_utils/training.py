@@ -44,7 +44,12 @@ def quadratic(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Softmax cross-entropy, -ln softmax(z)_y, averaged over the batch."""
+    """Softmax cross-entropy, -ln softmax(z)_y, averaged over the batch.
+
+    F.cross_entropy computes it from the weighted inputs z as
+    logsumexp(z) - z_y, with max(z) taken off before exponentiating, so large
+    z never overflow (chapter "Gradient descent" shows why).
+    """
     return F.cross_entropy(z, y)
 
 
