@@ -284,3 +284,11 @@ def test_sgd_stops_with_an_error_when_training_diverges():
     with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="eta = 0.5"):
         poisoned.SGD((X, y), 1, 10, 0.5)
     Network([6, 5, 3]).SGD((X, y), 3, 10, 0.5)  # a sane eta: no error
+
+
+def test_backprop_takes_labels_or_target_columns_alike():
+    net = Network([7, 5, 4], seed=2)
+    x, labels = _batch([7, 5, 4], B=6)
+    by_labels, by_targets = net.backprop(x, labels), net.backprop(x, one_hot(labels, 4))
+    for a, b in zip(by_labels[0] + by_labels[1], by_targets[0] + by_targets[1]):
+        np.testing.assert_array_equal(a, b)

@@ -134,12 +134,13 @@ class Network:
     def backprop(self, x, y):
         """Gradient of the cost averaged over a mini-batch: (nabla_b, nabla_w).
 
-        x: B inputs as columns (n_0, B); y: their B integer labels.
+        x: B inputs as columns (n_0, B); y: their B integer labels, or
+        their targets as columns (n_L, B), as in Nielsen's network.py.
         nabla_b[l-1] = dC/db^l and nabla_w[l-1] = dC/dW^l have the shapes
         of b^l and W^l. delta^l = dC/dz^l has shape (n_l, B).
         """
         _, activations = self.forward(x)  # every layer's a, kept
-        Y = one_hot(y, self.sizes[-1], self.dtype)  # (n_L, B) targets
+        Y = y if np.ndim(y) == 2 else one_hot(y, self.sizes[-1], self.dtype)
         B, L = Y.shape[1], self.num_layers - 1
         nabla_b, nabla_w = [None] * L, [None] * L
         # BP1, for the batch's average cost (1/B) sum_x C_x: each column
@@ -166,7 +167,8 @@ class Network:
         return (a_L - Y) * a_L * (1 - a_L)
 
     def update_mini_batch(self, x, y, eta):
-        """One step of gradient descent on the mini-batch (x, y)."""
+        """One step of gradient descent on the mini-batch (x, y): y as for
+        :meth:`backprop`, labels or target columns."""
         nabla_b, nabla_w = self.backprop(x, y)
         for W, b, nw, nb in zip(self.weights, self.biases, nabla_w, nabla_b):
             W -= eta * nw  # W <- W - eta dC/dW
@@ -200,12 +202,13 @@ class Network:
         """The loop of :meth:`SGD`, on data it has checked: X (N, n_0)."""
         history = {"epoch": [], "train_seconds": [], "test_correct": [],
                    "test_accuracy": [], "train_cost": []}
+        targets = one_hot(labels, self.sizes[-1], self.dtype).T  # (N, n_L)
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new shuffle every epoch
             for k in range(0, len(X), mini_batch_size):
                 batch = order[k:k + mini_batch_size]  # B example numbers
-                self.update_mini_batch(X[batch].T, labels[batch], eta)
+                self.update_mini_batch(X[batch].T, targets[batch].T, eta)
             self.stop_if_diverged(X[batch].T, labels[batch], epoch, eta)
             history["epoch"].append(epoch)
             history["train_seconds"].append(time.perf_counter() - start)
