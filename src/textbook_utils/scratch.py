@@ -3,8 +3,10 @@
 Used by the 3Blue1Brown chapters 1-4 (``book/3b1b/01``-``04``) and both
 Nielsen chapters (``book/nielsen/``). Chapter 4 and "Learning to recognise
 digits" show the source of :meth:`Network.backprop`,
-:meth:`Network.update_mini_batch` and :meth:`Network.SGD` and walk through
-it. Names are the equations' and those of Nielsen's ``network.py``:
+:meth:`Network.update_mini_batch`, :meth:`Network.SGD` and its loop
+:meth:`Network.train`, and walk through it. The math checks nothing; the
+doors a reader calls with data (``SGD``, ``evaluate``, ``total_cost``, the
+constructor) check everything first. Names are the equations' and those of Nielsen's ``network.py``:
 ``weights``, ``biases``, ``delta``, ``nabla_b``, ``nabla_w``, ``eta``.
 
 Activations are **columns**, as in the layer equation
