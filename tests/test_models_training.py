@@ -261,6 +261,8 @@ def test_fit_rejects_bad_arguments_before_training(mnist):
         ((X[:20], y[:19]), ValueError, "20 integer labels"),
         ((X[:3], np.array([0, 1, 10])), ValueError, r"labels must lie in 0..9"),
         ((X[:3], np.array([0, -1, 1])), ValueError, r"labels must lie in 0..9"),
+        ((X[:20] * 255, y[:20]), ValueError, "whole numbers from 0 to 255, raw 0-255 pixels"),
+        ((np.round(X[:20] * 255).astype(np.float64), y[:20]), ValueError, "divide by 255"),
     ]
     for data, error, match in data_cases:
         with pytest.raises(error, match=match):
@@ -302,3 +304,26 @@ def test_the_fused_optimiser_takes_the_same_steps_as_the_plain_one(name):
             opt.step()
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)
+
+
+def test_fit_stops_with_an_error_when_training_diverges(mnist):
+    """lr = 1e308 (the probe of issue 25) sends the weights to infinity and the cost to NaN: fit
+    raises, naming the cost, the epoch, the step and lr, after one epoch."""
+    train, _ = mnist
+    small = (train[0][:200], train[1][:200])
+    torch.manual_seed(0)
+    with pytest.raises(FloatingPointError,
+                       match=r"diverged: mean cost nan in epoch 0 \(after step 2\) with lr = 1e\+308;"):
+        fit(MLP([784, 8, 10]), small, epochs=3, batch_size=100, lr=1e308)
+    h = fit(MLP([784, 8, 10]), small, epochs=1, batch_size=100, lr=0.1)  # a sane lr: fine
+    assert np.isfinite(h["loss"]).all()
+
+
+def test_fit_takes_standardised_inputs_beyond_one():
+    """Only whole numbers 0..255 as floats are refused; standardised pixels
+    (negative, above 1) and scaled ones are fine."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 6)).astype(np.float32) * 2   # -ish..+ish, beyond 1
+    y = rng.integers(0, 3, 50)
+    fit(MLP([6, 4, 3]), (X, y), epochs=1, batch_size=10, lr=0.1)
+    fit(MLP([6, 4, 3]), (np.abs(X) * 3, y), epochs=1, batch_size=10, lr=0.1)  # >= 0, > 1, not whole

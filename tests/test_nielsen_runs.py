@@ -73,3 +73,18 @@ def test_the_command_refuses_bad_arguments_before_training(
     monkeypatch.chdir(tmp_path)
     assert_refused_before_work(_script().main, argv, message,
                                tmp_path / "runs.json", capsys)
+
+
+def test_width_and_initialisation_runs_record_their_start(tmp_path):
+    """The other corners of width x initialisation: selectable with --runs,
+    never part of the default set, each recording its initial weights."""
+    out = tmp_path / "width_init.json"
+    script = _script()
+    assert not set(script.WIDTH_INIT_RUNS) & set(script.RUNS)
+    script.main(["--out", str(out), "--epochs", "1", "--train-size", "500",
+                 "--runs", "hidden30_scaled_seed0", "hidden100_normal_seed0"])
+    runs = json.loads(out.read_text())["runs"]
+    assert runs["hidden30_scaled_seed0"]["init"] == "N(0, 1/n)"
+    assert runs["hidden30_scaled_seed0"]["sizes"] == [784, 30, 10]
+    assert runs["hidden100_normal_seed0"]["init"] == "N(0, 1)"
+    assert runs["hidden100_normal_seed0"]["sizes"] == [784, 100, 10]

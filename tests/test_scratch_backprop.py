@@ -267,3 +267,28 @@ def test_evaluate_and_total_cost_check_their_data_too():
         net.evaluate((np.zeros((5, 4)), np.full(5, 7)))
     with pytest.raises(ValueError, match="raw 0-255"):
         net.total_cost((np.full((5, 4), 200.0), np.zeros(5, dtype=int)))
+
+
+def test_sgd_stops_with_an_error_when_training_diverges():
+    """eta = 1e308 overflows float32 weights to infinity: SGD raises, naming
+    the epoch, eta and the cost, instead of returning as if it had learned."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 6)), rng.integers(0, 3, 40)
+    net = Network([6, 5, 3], dtype=np.float32)
+    with np.errstate(all="ignore"), pytest.raises(
+            FloatingPointError, match=r"diverged in epoch 0 with eta = 1e\+308: the cost of the "
+                                      r"last mini-batch is nan"):
+        net.SGD((X, y), 3, 10, 1e308)
+    poisoned = Network([6, 5, 3])
+    poisoned.biases[0][0, 0] = np.nan  # a NaN anywhere spreads to every weight
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="eta = 0.5"):
+        poisoned.SGD((X, y), 1, 10, 0.5)
+    Network([6, 5, 3]).SGD((X, y), 3, 10, 0.5)  # a sane eta: no error
+
+
+def test_backprop_takes_labels_or_target_columns_alike():
+    net = Network([7, 5, 4], seed=2)
+    x, labels = _batch([7, 5, 4], B=6)
+    by_labels, by_targets = net.backprop(x, labels), net.backprop(x, one_hot(labels, 4))
+    for a, b in zip(by_labels[0] + by_labels[1], by_targets[0] + by_targets[1]):
+        np.testing.assert_array_equal(a, b)

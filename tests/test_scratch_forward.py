@@ -81,10 +81,7 @@ def test_sigmoid_prime_is_the_slope_of_the_sigmoid():
 def test_one_hot_puts_a_single_one_per_column():
     Y = one_hot(np.array([2, 0, 2]), 3)
     assert Y.tolist() == [[0, 1, 0], [0, 0, 0], [1, 0, 1]]
-    with pytest.raises(ValueError, match="labels must lie in 0..9"):
-        one_hot(np.array([0, 10]))
-    with pytest.raises(TypeError, match="integers"):
-        one_hot(np.array([0.0, 1.0]))
+    assert one_hot(np.array([1]), 4, np.float32).dtype == np.float32
 
 
 @pytest.mark.parametrize("sizes, error, match", [
@@ -107,11 +104,15 @@ def test_bad_constructor_arguments_say_what_was_expected():
         Network([4, 2], cost="mse")
 
 
-def test_inputs_of_the_wrong_shape_say_what_was_expected():
+def test_inputs_of_the_wrong_shape_fail_and_are_never_reshaped():
+    """forward checks nothing (the doors do: SGD, evaluate, total_cost),
+    but rows given for columns still fail loudly in the matrix product."""
     net = Network([784, 16, 10])
-    with pytest.raises(ValueError, match=r"takes \(784,\) or \(784, B\)"):
+    with pytest.raises(ValueError, match="mismatch"):
         net.feedforward(np.zeros(100))
-    with pytest.raises(ValueError, match=r"pass X.T"):  # rows, not columns: never reshaped silently
+    with pytest.raises(ValueError, match="mismatch"):
         net.feedforward(np.zeros((3, 784)))
-    with pytest.raises(ValueError, match=r"pass X.T"):
+    with pytest.raises(ValueError, match="mismatch"):
         net.backprop(np.zeros((10, 784)), np.zeros(10, dtype=int))
+    with pytest.raises(ValueError, match=r"pass X.T"):
+        net.evaluate((np.zeros((784, 3)), np.zeros(3, dtype=int)))

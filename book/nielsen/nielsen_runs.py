@@ -14,6 +14,16 @@ mini-batches of 10, 30 epochs (``RUNS``, in this order):
 - 784-30-10 with eta = 0.001 and eta = 100, N(0, 1) weights, seed 1;
 - 784-30-10, eta = 3.0, seeds 1 and 2 (Nielsen reports the best of three).
 
+``--runs`` with the names of ``WIDTH_INIT_RUNS`` makes the other two
+corners of width x initialisation (784-30-10 with N(0, 1/784), 784-100-10
+with N(0, 1), the latter for seeds 0, 1 and 2), committed as
+``nielsen_width_init.json``:
+
+    .venv/bin/python book/nielsen/nielsen_runs.py \\
+        --out book/nielsen/nielsen_width_init.json \\
+        --runs hidden30_scaled_seed0 hidden100_normal_seed0 \\
+        hidden100_normal_seed1 hidden100_normal_seed2
+
 Seed k fixes the initial weights and the mini-batch order (SGD's seed k).
 Each run also records how far each hidden neuron's weights moved. The
 whole script is long work: one 784-30-10 run takes about 40 s on a quiet
@@ -45,14 +55,24 @@ from textbook_utils.data import load_mnist
 from textbook_utils.scratch import Network
 
 
-# name: (hidden neurons, eta, seed); 30 hidden neurons start Nielsen's way
+# name: (hidden neurons, eta, seed, initial weights): "N(0, 1)" is
+# Nielsen's chapter-1 start, "N(0, 1/n)" the package's (his chapter 3)
 RUNS = {
-    "hidden30_seed0": (30, 3.0, 0),
-    "hidden100_seed0": (100, 3.0, 0),
-    "eta0.001": (30, 0.001, 1),
-    "eta100": (30, 100.0, 1),
-    "hidden30_seed1": (30, 3.0, 1),
-    "hidden30_seed2": (30, 3.0, 2),
+    "hidden30_seed0": (30, 3.0, 0, "N(0, 1)"),
+    "hidden100_seed0": (100, 3.0, 0, "N(0, 1/n)"),
+    "eta0.001": (30, 0.001, 1, "N(0, 1)"),
+    "eta100": (30, 100.0, 1, "N(0, 1)"),
+    "hidden30_seed1": (30, 3.0, 1, "N(0, 1)"),
+    "hidden30_seed2": (30, 3.0, 2, "N(0, 1)"),
+}
+# the other two corners of width x initialisation, written to their own
+# file (nielsen_width_init.json) with --runs: with hidden30_seed0 and
+# hidden100_seed0 they separate the effect of width from that of the start
+WIDTH_INIT_RUNS = {
+    "hidden30_scaled_seed0": (30, 3.0, 0, "N(0, 1/n)"),
+    "hidden100_normal_seed0": (100, 3.0, 0, "N(0, 1)"),
+    "hidden100_normal_seed1": (100, 3.0, 1, "N(0, 1)"),
+    "hidden100_normal_seed2": (100, 3.0, 2, "N(0, 1)"),
 }
 
 
@@ -86,7 +106,8 @@ def main(argv=None):
                         help="the JSON file to write")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--train-size", type=int, default=50_000)
-    parser.add_argument("--runs", nargs="+", choices=list(RUNS),
+    parser.add_argument("--runs", nargs="+",
+                        choices=list(RUNS) + list(WIDTH_INIT_RUNS),
                         default=list(RUNS), help="which runs (default: all)")
     args = parser.parse_args(argv)
     epochs = positive_int(args.epochs, "--epochs")
@@ -105,10 +126,11 @@ def main(argv=None):
 
     runs, start = {}, time.perf_counter()
     for name in args.runs:
-        size, eta, seed = RUNS[name]
-        net = (nielsen_network([784, size, 10], seed) if size == 30
+        size, eta, seed, init = {**RUNS, **WIDTH_INIT_RUNS}[name]
+        net = (nielsen_network([784, size, 10], seed) if init == "N(0, 1)"
                else Network([784, size, 10], seed=seed))
         runs[name] = run(net, train, validation, test, epochs, eta, seed)
+        runs[name]["init"] = init
         print(f"{name}: {runs[name]['test_correct']}", flush=True)
         write(args, runs, start, epochs, n_train, len(y_test))
     print(f"wrote {args.out}")

@@ -12,6 +12,7 @@ import base64
 import html
 import io
 
+import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML
@@ -344,3 +345,51 @@ def plot_taxonomy(regions, ax=None, *, colours=None):
     ax.set_ylim(-0.005, 1.005)
     ax.axis("off")
     return ax
+
+
+# --- the dependency tree of backpropagation (book/3b1b/04_backpropagation_calculus.ipynb) ---
+
+__all__ += ["plot_dependency_tree"]
+
+
+def plot_dependency_tree(nodes, edges, ax=None):
+    """Draw a computation's dependency tree: boxed quantities, arrows labelled with derivatives.
+
+    ``nodes`` maps a name to ``(x, y, text, grad_text)``: where the box sits,
+    what it shows (a symbol and its value, on two lines) and, in red below,
+    the derivative of the cost with respect to it (empty: none). ``edges``
+    is a list of ``(from_name, to_name, label)``: an arrow from a quantity
+    to the one it feeds, labelled with the local derivative of the second
+    by the first. Video 4 of 3Blue1Brown draws this tree for a chain of
+    single neurons.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.4, 2.3))
+        fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    half_w, half_h = 0.66, 0.5                    # a box's half width and height
+    for src, dst, label in edges:
+        (x0, y0, *_), (x1, y1, *_) = nodes[src], nodes[dst]
+        start = np.array([x0 + half_w, y0 - 0.2 * np.sign(y0 - y1)])
+        end = np.array([x1 - half_w, y1 + 0.2 * np.sign(y0 - y1)])
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1))
+        if label:
+            xm, ym = (start + end) / 2
+            ax.text(xm, ym + 0.05, label, fontsize=8.5, color="tab:blue", ha="center", va="bottom",
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5)
+    for x, y, text, grad in nodes.values():
+        ax.add_patch(mpatches.FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
+                                             boxstyle="round,pad=0.02", fc="white", ec="black",
+                                             lw=1.1, zorder=3))
+        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=9,
+                linespacing=1.3, zorder=4)
+        if grad:
+            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=8.5,
+                    color="tab:red", zorder=4)
+    xs = [spec[0] for spec in nodes.values()]
+    ys = [spec[1] for spec in nodes.values()]
+    ax.set_xlim(min(xs) - half_w - 0.05, max(xs) + half_w + 0.05)
+    ax.set_ylim(min(ys) - half_h - 0.05, max(ys) + half_h + 0.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax.figure

@@ -3,8 +3,10 @@
 Used by the 3Blue1Brown chapters 1-4 (``book/3b1b/01``-``04``) and both
 Nielsen chapters (``book/nielsen/``). Chapter 4 and "Learning to recognise
 digits" show the source of :meth:`Network.backprop`,
-:meth:`Network.update_mini_batch` and :meth:`Network.SGD` and walk through
-it. Names are the equations' and those of Nielsen's ``network.py``:
+:meth:`Network.update_mini_batch`, :meth:`Network.SGD` and its loop
+:meth:`Network.train`, and walk through it. The math checks nothing; the
+doors a reader calls with data (``SGD``, ``evaluate``, ``total_cost``, the
+constructor) check everything first. Names are the equations' and those of Nielsen's ``network.py``:
 ``weights``, ``biases``, ``delta``, ``nabla_b``, ``nabla_w``, ``eta``.
 
 Activations are **columns**, as in the layer equation
@@ -42,7 +44,10 @@ def sigmoid(z):
     Computed as (1 + tanh(z/2)) / 2, the same function, because e^-z
     overflows for z < -709 and tanh never does.
     """
-    return 0.5 * (1 + np.tanh(0.5 * np.asarray(z)))
+    s = np.tanh(np.multiply(0.5, z))
+    s += 1
+    s *= 0.5
+    return s
 
 
 def sigmoid_prime(z):
@@ -57,16 +62,10 @@ def relu(z):
 
 
 def one_hot(labels, n_classes: int = 10, dtype=np.float64) -> np.ndarray:
-    """Integer labels ``(B,)`` as target columns ``(n_classes, B)``."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be a 1-D array of integers, got "
-                        f"dtype {labels.dtype}, shape {labels.shape}")
-    if labels.size and not (0 <= labels.min() and labels.max() < n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, "
-                         f"got {labels.min()}..{labels.max()}")
-    Y = np.zeros((n_classes, labels.size), dtype=dtype)  # (n_classes, B)
-    Y[labels, np.arange(labels.size)] = 1
+    """Integer labels ``(B,)`` in 0..n_classes-1 as target columns
+    ``(n_classes, B)``: a single 1 in each column, at the label's row."""
+    Y = np.zeros((n_classes, len(labels)), dtype=dtype)  # (n_classes, B)
+    Y[labels, np.arange(len(labels))] = 1
     return Y
 
 
@@ -116,11 +115,7 @@ class Network:
         (n_l, B); activations[0] is the input, as a column if it was one.
         """
         a = np.asarray(x, dtype=self.dtype)
-        if a.ndim not in (1, 2) or a.shape[0] != self.sizes[0]:
-            raise ValueError(f"input of shape {a.shape}: this network takes "
-                             f"({self.sizes[0]},) or ({self.sizes[0]}, B), "
-                             f"examples as columns (rows? pass X.T)")
-        a = a.reshape(self.sizes[0], -1)  # one input (n_0,) -> (n_0, 1)
+        a = a.reshape(len(a), -1)  # one input (n_0,) -> (n_0, 1)
         zs, activations = [], [a]
         for W, b in zip(self.weights, self.biases):
             z = W @ a + b  # (n_l, n_(l-1)) @ (n_(l-1), B) + (n_l, 1)
@@ -141,35 +136,41 @@ class Network:
     def backprop(self, x, y):
         """Gradient of the cost averaged over a mini-batch: (nabla_b, nabla_w).
 
-        x: B inputs as columns (n_0, B); y: their B integer labels.
+        x: B inputs as columns (n_0, B); y: their B integer labels, or
+        their targets as columns (n_L, B), as in Nielsen's network.py.
         nabla_b[l-1] = dC/db^l and nabla_w[l-1] = dC/dW^l have the shapes
         of b^l and W^l. delta^l = dC/dz^l has shape (n_l, B).
         """
-        zs, activations = self.forward(x)  # every layer's z and a, kept
-        Y = one_hot(y, self.sizes[-1], self.dtype)  # (n_L, B) targets
+        _, activations = self.forward(x)  # every layer's a, kept
+        Y = y if np.ndim(y) == 2 else one_hot(y, self.sizes[-1], self.dtype)
         B, L = Y.shape[1], self.num_layers - 1
         nabla_b, nabla_w = [None] * L, [None] * L
-        delta = self.output_error(zs[-1], activations[-1], Y)  # BP1
+        # BP1, for the batch's average cost (1/B) sum_x C_x: each column
+        # is one example's delta^L divided by B
+        delta = self.output_error(activations[-1], Y) / B  # (n_L, B)
         for l in range(L, 0, -1):  # l = L, L-1, ..., 1: backwards
-            nabla_b[l - 1] = delta.sum(axis=1, keepdims=True) / B  # BP3
-            nabla_w[l - 1] = delta @ activations[l - 1].T / B  # BP4
-            if l > 1:  # BP2: the error one layer back, delta^(l-1)
-                W = self.weights[l - 1]
-                delta = (W.T @ delta) * sigmoid_prime(zs[l - 2])
+            a = activations[l - 1]  # a^(l-1), (n_(l-1), B)
+            nabla_b[l - 1] = delta.sum(axis=1, keepdims=True)  # BP3
+            nabla_w[l - 1] = delta @ a.T  # BP4; @ sums over the B columns
+            if l > 1:  # BP2: delta^(l-1), with sigma'(z^(l-1)) = a (1 - a)
+                delta = (self.weights[l - 1].T @ delta) * a * (1 - a)
         return nabla_b, nabla_w
 
-    def output_error(self, z_L, a_L, Y):
+    def output_error(self, a_L, Y):
         """BP1: delta^L = nabla_a C * sigma'(z^L), for this network's cost.
 
-        Quadratic cost: nabla_a C = a - y. Cross-entropy: nabla_a C =
-        (a - y) / (a (1 - a)), which sigma'(z) = a (1 - a) cancels.
+        sigma'(z) = sigma(z) (1 - sigma(z)) = a (1 - a): the output
+        activation already holds it. Quadratic cost: nabla_a C = a - y.
+        Cross-entropy: nabla_a C = (a - y) / (a (1 - a)), which sigma'
+        cancels.
         """
         if self.cost == "cross_entropy":
             return a_L - Y
-        return (a_L - Y) * sigmoid_prime(z_L)
+        return (a_L - Y) * a_L * (1 - a_L)
 
     def update_mini_batch(self, x, y, eta):
-        """One step of gradient descent on the mini-batch (x, y)."""
+        """One step of gradient descent on the mini-batch (x, y): y as for
+        :meth:`backprop`, labels or target columns."""
         nabla_b, nabla_w = self.backprop(x, y)
         for W, b, nw, nb in zip(self.weights, self.biases, nabla_w, nabla_b):
             W -= eta * nw  # W <- W - eta dC/dW
@@ -182,27 +183,39 @@ class Network:
 
         training_data, test_data: (X, y) as from load_mnist, X (N, n_0) with
         one example per row, y (N,) labels. seed orders the mini-batches.
-        Returns lists per epoch: "epoch", "train_seconds", with test_data
-        "test_correct" and "test_accuracy", with monitor_cost "train_cost".
+        Everything is checked here, before any work; then :meth:`train`
+        runs the loop. Returns lists per epoch: "epoch", "train_seconds",
+        with test_data "test_correct" and "test_accuracy", with
+        monitor_cost "train_cost". Raises FloatingPointError if training
+        diverges (a weight or the cost no longer finite).
         """
         X, labels = check_data(training_data, self, "training_data")
         if test_data is not None:
-            X_test, y_test = check_data(test_data, self, "test_data")
-        epochs = positive_int(epochs, "epochs")
-        batch_size = positive_int(mini_batch_size, "mini_batch_size")
-        eta = positive_number(eta, "eta (the learning rate)")
-        rng = np.random.default_rng(training_seed(seed))
+            test_data = check_data(test_data, self, "test_data")
+        return self.train(
+            X, labels, positive_int(epochs, "epochs"),
+            positive_int(mini_batch_size, "mini_batch_size"),
+            positive_number(eta, "eta (the learning rate)"),
+            np.random.default_rng(training_seed(seed)), test_data,
+            verbose=verbose, monitor_cost=monitor_cost)
+
+    def train(self, X, labels, epochs, mini_batch_size, eta, rng,
+              test_data=None, *, verbose=False, monitor_cost=False):
+        """The loop of :meth:`SGD`, on data it has checked: X (N, n_0)."""
         history = {"epoch": [], "train_seconds": [], "test_correct": [],
                    "test_accuracy": [], "train_cost": []}
+        targets = one_hot(labels, self.sizes[-1], self.dtype).T  # (N, n_L)
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new shuffle every epoch
-            for k in range(0, len(X), batch_size):
-                batch = order[k:k + batch_size]  # B example numbers
-                self.update_mini_batch(X[batch].T, labels[batch], eta)
+            for k in range(0, len(X), mini_batch_size):
+                batch = order[k:k + mini_batch_size]  # B example numbers
+                self.update_mini_batch(X[batch].T, targets[batch].T, eta)
+            self.stop_if_diverged(X[batch].T, labels[batch], epoch, eta)
             history["epoch"].append(epoch)
             history["train_seconds"].append(time.perf_counter() - start)
             if test_data is not None:
+                X_test, y_test = test_data
                 correct = int(np.sum(self.predict(X_test.T) == y_test))
                 history["test_correct"].append(correct)
                 history["test_accuracy"].append(correct / len(y_test))
@@ -211,6 +224,20 @@ class Network:
             if monitor_cost:
                 history["train_cost"].append(self.average_cost(X.T, labels))
         return {key: values for key, values in history.items() if values}
+
+    def stop_if_diverged(self, x, y, epoch, eta):
+        """Raise FloatingPointError if a weight is no longer finite or the
+        cost on (x, y) is NaN: a step size too large has blown the weights
+        up, and nothing after that is learning. (An infinite cross-entropy
+        alone is not that: one saturated wrong output gives it.)"""
+        with np.errstate(all="ignore"):
+            cost = self.average_cost(x, y)
+        params = self.weights + self.biases
+        if np.isnan(cost) or not all(np.isfinite(P).all() for P in params):
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch} with eta = {eta:g}: "
+                f"the cost of the last mini-batch is {cost} and the weights "
+                f"are not all finite; try a smaller eta")
 
     def evaluate(self, test_data) -> int:
         """How many examples of (X, y) the network gets right."""
@@ -254,15 +281,19 @@ def check_data(data, net: Network, name: str):
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be a pair (X, y) as returned by "
                         f"load_mnist, got {type(data).__name__}")
-    X, y = finite_array(data[0], f"{name} X"), np.asarray(data[1])
+    X, y = np.asarray(data[0]), np.asarray(data[1])
+    if not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name} X must hold numbers, got dtype {X.dtype}")
     n_0, n_L = net.sizes[0], net.sizes[-1]
     if X.ndim != 2 or X.shape[1] != n_0 or len(X) == 0:
         hint = (" (examples as columns? pass X.T)"
                 if X.ndim == 2 and X.shape[0] == n_0 else "")
         raise ValueError(f"{name}: X must have shape (N, {n_0}), one example "
                          f"per row, N >= 1; got {X.shape}{hint}")
-    if X.min() < 0 or X.max() > 1:
-        raise ValueError(f"{name}: X lies in {X.min():g}..{X.max():g}; "
+    lo, hi = X.min(), X.max()  # two passes; NaN fails both tests below
+    if not (0 <= lo and hi <= 1):
+        finite_array(X, f"{name} X")  # NaN or infinity: say so
+        raise ValueError(f"{name}: X lies in {lo:g}..{hi:g}; "
                          f"inputs must be scaled to [0, 1], brightnesses "
                          f"as the chapters use them (raw 0-255 pixels? "
                          f"divide by 255, or use load_mnist's floats, "

@@ -1,7 +1,7 @@
 """Training a PyTorch model by mini-batch gradient descent: :func:`fit`.
 
 Chapter "Gradient descent" (``book/3b1b/02_gradient_descent.ipynb``) shows
-the loop of :func:`fit` and trains the video's 784-16-16-10 network with it.
+the loop of :func:`fit`, :func:`train_loop`, whole, and trains the video's 784-16-16-10 network with it.
 The loop is plain on purpose:
 
 1. the training data lives on the model's device as two tensors,
@@ -32,7 +32,8 @@ from .checks import finite_array, positive_int, positive_number
 from .seeding import training_seed
 
 __all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "accuracy", "cosine", "examples", "fit",
-           "loss_function", "make_optimizer", "minibatches", "one_process", "train_step"]
+           "loss_function", "make_optimizer", "minibatches", "one_process", "train_loop",
+           "train_step"]
 
 
 def quadratic(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,12 @@ def quadratic(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Softmax cross-entropy, -ln softmax(z)_y, averaged over the batch."""
+    """Softmax cross-entropy, -ln softmax(z)_y, averaged over the batch.
+
+    F.cross_entropy computes it from the weighted inputs z as
+    logsumexp(z) - z_y, with max(z) taken off before exponentiating, so large
+    z never overflow (chapter "Gradient descent" shows why).
+    """
     return F.cross_entropy(z, y)
 
 
@@ -163,6 +169,11 @@ def examples(data, name: str, model) -> tuple[torch.Tensor, torch.Tensor]:
     if X.dtype == torch.uint8:
         X = X.float() / 255                                  # raw bytes -> [0, 1]
     finite_array(X.detach().cpu().numpy(), f"{name} images X")
+    lo, hi = float(X.min()), float(X.max())
+    if lo >= 0 and hi > 1 and torch.equal(X, X.round()):     # whole numbers up to 255
+        raise ValueError(f"{name}: X holds whole numbers from {lo:g} to {hi:g}, raw 0-255 pixels as "
+                         f"floats; divide by 255 (load_mnist's floats), or pass the uint8 bytes, "
+                         f"which fit scales itself")
     if y.ndim != 1 or y.dtype not in (torch.int64, torch.int32, torch.uint8) or len(y) != len(X):
         raise ValueError(f"{name}: y must be {len(X)} integer labels of shape ({len(X)},), "
                          f"got {y.dtype} {tuple(y.shape)}")
@@ -215,6 +226,10 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
       the cost: :func:`one_process`, or
       :func:`textbook_utils.distributed.data_parallel` under torchrun.
 
+    ``fit`` is the door: it checks every argument and the data before any
+    work, then :func:`train_loop` trains. Training that diverges (a mean
+    cost that is not finite) stops with a ``FloatingPointError``.
+
     The history holds per-epoch lists ``"epoch"``, ``"loss"`` (mean cost of
     the epoch's steps), ``"steps"`` (so far), ``"seconds"`` (since the start),
     ``"train_accuracy"`` (if ``eval_train``) and ``"test_accuracy"`` (if
@@ -230,11 +245,25 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
         test = examples(test, "test", model)
     opt = make_optimizer(optimizer, model.parameters(), lr,
                          momentum=momentum, weight_decay=weight_decay)
-    take_step = step(model, opt, loss_function(loss))
+    generator = torch.Generator().manual_seed(training_seed(seed))
+    return train_loop(model, X, y, test, opt, step(model, opt, loss_function(loss)),
+                      epochs=epochs, batch_size=batch_size, generator=generator,
+                      schedule=schedule, max_steps=max_steps,
+                      target_accuracy=target_accuracy, eval_train=eval_train)
 
+
+def train_loop(model, X, y, test, opt, take_step, *, epochs, batch_size,
+               generator, schedule=None, max_steps=None,
+               target_accuracy=None, eval_train=True) -> dict:
+    """The loop of :func:`fit`, on the data and settings it has checked.
+
+    X (N, 784) and y (N,) are tensors on the model's device, test a pair
+    like them or None; ``take_step(xb, yb)`` takes one step and returns the
+    mini-batch's cost; ``generator`` orders the mini-batches.
+    """
+    lr = opt.param_groups[0]["lr"]                    # the starting rate
     T = epochs * math.ceil(len(X) / batch_size)       # steps, for the schedule
     T = min(T, max_steps or T)
-    generator = torch.Generator().manual_seed(training_seed(seed))
     history = {"epoch": [], "loss": [], "steps": [], "seconds": [],
                "train_accuracy": [], "test_accuracy": [],
                "device": str(X.device)}
@@ -248,8 +277,13 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
             t, n = t + 1, n + 1
             if t == max_steps:
                 break
+        loss = float(loss_sum) / n           # the epoch's mean cost
+        if not math.isfinite(loss):          # diverged: stop, and say so
+            raise FloatingPointError(
+                f"training diverged: mean cost {loss} in epoch {epoch} "
+                f"(after step {t}) with lr = {lr:g}; try a smaller lr")
         history["epoch"].append(epoch)
-        history["loss"].append(float(loss_sum) / n)
+        history["loss"].append(loss)
         history["steps"].append(t)
         if eval_train:
             history["train_accuracy"].append(accuracy(model, X, y))

@@ -232,6 +232,16 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
     ax_err.semilogy(k[positive], f[positive], "o-", ms=3, color="tab:orange", label="$f(x_k)$")
     if factor > 0:
         ax_err.semilogy(k, f[0] * factor**k, "k--", lw=1, label=f"theory: factor {factor:.3g} per step")
+    if not positive[1:].all():  # f = 0 exactly (Newton): below every power of 10
+        k0 = int(np.argmin(positive))
+        floor = f[0] * 1e-16
+        ax_err.set_ylim(floor / 3, f[0] * 30)
+        ax_err.set_xlim(-0.5, max(k0 + 3.5, 5.5))
+        ax_err.plot([k0 - 1, k0], [f[k0 - 1], floor], ":", color="tab:orange")
+        ax_err.plot([k0], [floor], "v", ms=8, color="tab:orange")
+        ax_err.annotate(f"f = 0 exactly at step {k0}\n(off a log scale)", (k0, floor),
+                        xytext=(10, 12), textcoords="offset points", fontsize=9)
+        ax_err.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_err.set_xlabel("step $k$")
     ax_err.set_ylabel("$f(x_k) - f_{\\min}$")
     ax_err.legend(fontsize=9, loc="best")
@@ -262,7 +272,7 @@ def step_size_explorer(b: float = 0.1, steps=None, n_steps: int = 40):
                     start=[int(np.argmin(np.abs(np.asarray(steps) - 1.0)))])
 
 
-def descent_explorer(method: str = "exact line search", b: float = 1.0, *, bs=(1.0, 0.3, 0.1, 0.03, 0.01),
+def descent_explorer(method: str = "exact line search", b: float = 1.0, *, bs=(0.01, 0.03, 0.1, 0.3, 1.0),
                      methods=DESCENT_METHODS, n_steps: int = 40):
     """Choose the method and b; see the path and the error curve at the method's best step.
 
