@@ -5,6 +5,8 @@ the committed notebook is one the site can be built from and readers can use.
 """
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,89 @@ def test_chapter_ends_with_a_summary_before_its_exercises(path):
     text = _markdown(json.loads(path.read_text()))
     assert "## Summary" in text and text.index("## Summary") < text.index("## Exercises")
 
+
+
+#: Count nouns the book puts after a number; "1 threads" is a slip a reader sees.
+PLURALS = ("threads|cores|processes|workers|steps|epochs|seconds|minutes|hours|years|layers|heads|"
+           "examples|images|digits|characters|tokens|parameters|neurons|weights|times|errors|seeds|"
+           "batches|windows|words|GPUs|machines|points|runs|vectors|dimensions|features|samples")
+ONE_PLURAL = re.compile(rf"(?<![\d.,])\b1 ({PLURALS})\b")
+#: Python reprs that leak into prose when a NumPy scalar is glued or printed
+#: (a printed tensor is a fine thing to show; a glued one-line value is a number slot).
+REPR = re.compile(r"\bnp\.(?:u?int|float|bool|str)\w*\(|\bnp\.True_|\bnp\.False_")
+SLOT_REPR = re.compile(r"^'?(?:tensor|array)\(")
+GLUE = "application/papermill.record/text/plain"
+
+
+def _shown_texts(nb):
+    """Every text a page shows from outputs: printed lines, plain-text results, glued values."""
+    for cell in _code_cells(nb):
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                yield "".join(out["text"])
+            for key in ("text/plain", GLUE):
+                if key in out.get("data", {}):
+                    value = out["data"][key]
+                    yield "".join(value) if isinstance(value, list) else value
+
+
+def _glued(nb):
+    names = {}
+    for cell in _code_cells(nb):
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and GLUE in out.get("data", {}):
+                value = out["data"][GLUE]
+                names[name] = ("".join(value) if isinstance(value, list) else value).strip("'\"")
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_shown_numbers_read_as_prose(path):
+    """No ``np.int64(384)`` or ``1 threads`` in what a page prints, glues or says around a glued number."""
+    nb = json.loads(path.read_text())
+    texts = list(_shown_texts(nb))
+    reprs = [m.group(0) for t in texts for m in REPR.finditer(t)]
+    reprs += [v for v in _glued(nb).values() if "\n" not in v and SLOT_REPR.match(v)]
+    assert reprs == [], f"Python reprs shown on the page: {reprs[:5]}"
+    slips = [m.group(0) for t in texts for m in ONE_PLURAL.finditer(t)]
+    glued = _glued(nb)
+    for m in re.finditer(r"\{glue:text\}`([\w.-]+)(?::[^`]*)?`\s+([A-Za-z]+)", _markdown(nb)):
+        if glued.get(m.group(1)) == "1" and re.fullmatch(PLURALS, m.group(2)):
+            slips.append(f"{{glue:text}}`{m.group(1)}` {m.group(2)} (glued value 1)")
+    assert slips == [], f"singular/plural slips: {slips[:5]}"
+
+
+sys.path.insert(0, str(REPO / "scripts"))
+import portable_prose  # noqa: E402  (scripts/ is not a package)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_prose_reads_the_same_in_jupyterlab_colab_and_on_the_site(path):
+    """Numbers written out from the glued records, links instead of roles (scripts/portable_prose.py)."""
+    nb = json.loads(path.read_text())
+    _, changes = portable_prose.rewrite(nb, path)
+    assert changes == [], (f"prose out of date with its records or holding roles; run "
+                           f"`python scripts/portable_prose.py {path.relative_to(REPO)}`: {changes[:3]}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_reader_cells_hold_no_test_machinery(path):
+    """nbval markers are cell tags; package source is shown highlighted and whole."""
+    nb = json.loads(path.read_text())
+    for cell in _code_cells(nb):
+        source = "".join(cell["source"])
+        assert not re.search(r"#\s*NBVAL_", source), f"an nbval comment (use the cell tag): {source[:80]!r}"
+        assert not re.search(r"print\(\s*inspect\.getsource", source), \
+            f"source printed as grey text (use IPython.display.Code): {source[:80]!r}"
+        assert not re.search(r"getsource\([^)]*\)\s*(\[|\.split|\.index|\.find|\.partition)", source), \
+            f"source sliced at a string (show whole functions): {source[:80]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_sources_are_links_a_reader_can_click(path):
+    text = _markdown(json.loads(path.read_text()))
+    sources = text[text.index("## Sources"):] if "## Sources" in text else ""
+    assert re.search(r"\]\(https?://", sources), "the Sources section links none of its sources"
+    bare = re.findall(r"(?<!\[)\barXiv:\d{4}\.\d{4,5}(?!(?:v\d+)?\]\()", text)
+    assert bare == [], f"arXiv references without a link: {bare[:3]}"
