@@ -51,16 +51,16 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def _number(text: str, kind):
+def _number(text: str, kind, expected: str):
     try:
         return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}") from None
 
 
 def count(text: str) -> int:
     """A whole number >= 1."""
-    value = _number(text, int)
+    value = _number(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
@@ -68,7 +68,7 @@ def count(text: str) -> int:
 
 def rate(text: str) -> float:
     """A finite number > 0 (a learning rate)."""
-    value = _number(text, float)
+    value = _number(text, float, "a finite number > 0")
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
@@ -76,7 +76,7 @@ def rate(text: str) -> float:
 
 def seed(text: str) -> int:
     """A seed, in [0, 2**32)."""
-    value = _number(text, int)
+    value = _number(text, int, "a whole number in [0, 2**32)")
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must be in [0, 2**32), got {text!r}")
     return value
@@ -84,11 +84,12 @@ def seed(text: str) -> int:
 
 def threads(text: str) -> int:
     """A thread count, from 1 to the cores this process may use."""
-    value, cores = _number(text, int), usable_cores()
-    if not 1 <= value <= cores:
-        raise argparse.ArgumentTypeError(
-            f"must be from 1 to the {cores} CPU cores this process may use, got {text!r}")
-    return value
+    cores = usable_cores()
+    expected = (f"a whole number from 1 to the {cores} CPU core{'s' if cores > 1 else ''} "
+                f"this process may use")
+    if not 1 <= _number(text, int, expected) <= cores:
+        raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+    return int(text)
 
 
 def device(text: str) -> str:
