@@ -1,4 +1,4 @@
-"""The book's trained GPT on disk: saving, checking and loading checkpoints.
+"""The book's trained GPT on disk: what a checkpoint holds, checking and loading it.
 
 Chapters "GPT: what a transformer does", "Attention in transformers" and
 "How might MLPs store facts" load the committed checkpoint::

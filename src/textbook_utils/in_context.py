@@ -17,7 +17,7 @@ arXiv:2209.11895) call the attention head that does this an *induction head*
 - ``python -m textbook_utils.in_context --out FILE`` trains it and writes the
   measurements along the way. The chapter reads the results of::
 
-      python -m textbook_utils.in_context --steps 2000 --out book/questions/in_context.json
+      python -m textbook_utils.in_context --steps 2000 --out book/questions/in_context.json --overwrite
 
   (80 s of CPU time on one thread; 2.5 minutes of wall time on a shared
   2-core machine) and re-trains the first 200 steps live.

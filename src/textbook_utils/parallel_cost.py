@@ -22,7 +22,7 @@ parallelism on a CPU, and one formula for many GPUs:
 The inputs are random numbers: only the time of the arithmetic is measured,
 not what the network learns. Record a full set of measurements with::
 
-    python -m textbook_utils.parallel_cost --out book/scaling/parallel_cost.json
+    python -m textbook_utils.parallel_cost --out book/scaling/parallel_cost.json --overwrite
 
 on a machine that nothing else is using (about two minutes: three repeats).
 """

@@ -23,7 +23,10 @@ Run it (about 40 minutes of training in all: 21 minutes with ``--jobs 2`` on
 a 2-core AMD EPYC that was also busy with other work; ``--jobs 12`` runs
 twelve at a time on a larger machine)::
 
-    python -m textbook_utils.scaling_laws --jobs 2 --out book/scaling/scaling_laws.json
+    python -m textbook_utils.scaling_laws --jobs 2 --out book/scaling/scaling_laws.json --overwrite
+
+(``--overwrite`` replaces the committed file; ``--out`` is checked before the
+twenty minutes start, and written whole at the end.)
 
 ``--quick`` runs a few-second version of the same sweep (for the tests).
 """

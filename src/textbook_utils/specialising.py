@@ -7,7 +7,9 @@ once through LoRA (:mod:`textbook_utils.lora`), from the same start, on the
 same batches. The two runs of the chapter take about half a minute of CPU,
 so their results are committed; the chapter re-runs the first steps live::
 
-    python -m textbook_utils.specialising --out book/questions/specialising.json
+    python -m textbook_utils.specialising --out book/questions/specialising.json --overwrite
+
+(``--overwrite``: the committed file exists; without it the command refuses.)
 
 - :func:`book_prose` turns the book's pages into train and validation ids;
 - :func:`held_out_losses` measures the loss on both kinds of text;

@@ -19,7 +19,9 @@ chapter reads their results (too long to train live) from a file this
 module's command line writes::
 
     python -m textbook_utils.video_net --seeds 0 1 \
-        --out book/3b1b/results/02_ablation.json
+        --out book/3b1b/results/02_ablation.json --overwrite
+
+(``--overwrite`` replaces the committed file; without it the command refuses.)
 """
 
 from __future__ import annotations
