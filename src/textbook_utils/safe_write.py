@@ -219,7 +219,8 @@ def _signals_clean_up():
     def interrupt(signum, frame):
         raise _Interrupted(signum)
 
-    old = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)
+           if signal.getsignal(s) is not signal.SIG_IGN}  # ignored stays ignored
     try:
         yield
     except _Interrupted as e:
