@@ -132,13 +132,15 @@ def test_two_saves_to_one_path_use_different_temporary_files(small, tmp_path, mo
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
 
-def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(small, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"),  # torch's own way:
+                                   RuntimeError("[enforce fail at inline_container.cc:672]\nfile write failed")])
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(small, tmp_path, monkeypatch, error):
     path = save_checkpoint(tmp_path / "m.pt", small)
     before = path.read_bytes()
 
     def disk_full(obj, f):
         f.write(b"half")
-        raise OSError(28, "No space left on device")
+        raise error
 
     monkeypatch.setattr(torch, "save", disk_full)
     with pytest.raises(OSError, match="left as it was"):

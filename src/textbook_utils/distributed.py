@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime
+import errno
 import os
 import socket
 import subprocess
@@ -295,10 +296,17 @@ def save_checkpoint(out, model: torch.nn.Module, *, overwrite: bool = False, **e
                                      f"(training diverged?); nothing was saved")
         if not isinstance(out, Output):
             out = check_output(out, overwrite=overwrite, flag="checkpoint")
-        written = out.write(lambda f: torch.save({"model": state, **extra}, f))
+        written = out.write(lambda f: _save(f, {"model": state, **extra}))
     if is_distributed():
         dist.barrier()
     return written
+
+
+def _save(f, obj) -> None:
+    try:
+        torch.save(obj, f)
+    except RuntimeError as e:  # torch's writer reports a full disk this way
+        raise OSError(errno.EIO, f"torch.save failed: {str(e).splitlines()[-1].strip()}") from e
 
 
 def load_state_dict(path, model: torch.nn.Module | None = None) -> dict:
