@@ -7,9 +7,13 @@ import shutil
 import pytest
 import torch
 
-from textbook_utils import gpt_checkpoint
-from textbook_utils.gpt_checkpoint import (CHECKPOINT, check_output_path, load_checkpoint, record_sha256,
-                                           save_checkpoint, verify_sha256)
+from textbook_utils import distributed, gpt_checkpoint
+from textbook_utils.gpt_checkpoint import CHECKPOINT, gpt_fields, load_checkpoint, record_sha256, verify_sha256
+
+
+def save_checkpoint(path, model, *, overwrite=False, **state):
+    """A GPT checkpoint, saved the book's one way."""
+    return distributed.save_checkpoint(path, model, overwrite=overwrite, **gpt_fields(model, **state))
 
 
 def test_round_trip(small, tmp_path):
@@ -110,36 +114,106 @@ def test_a_file_that_is_not_a_gpt_checkpoint_is_refused(small, tmp_path):
 
 
 def test_two_saves_to_one_path_use_different_temporary_files(small, tmp_path, monkeypatch):
+    import tempfile
+
     written = []
-    real_save = torch.save
-    monkeypatch.setattr(torch, "save", lambda obj, f: (written.append(str(f)), real_save(obj, f)))
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        written.append(name)
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     save_checkpoint(tmp_path / "m.pt", small)
-    save_checkpoint(tmp_path / "m.pt", small)
-    assert len(set(written)) == 2 and all(w != str(tmp_path / "m.pt") for w in written)
+    save_checkpoint(tmp_path / "m.pt", small, overwrite=True)
+    temporaries = [w for w in written if w.endswith(".tmp")]
+    assert len(set(temporaries)) == 2 and all(w != str(tmp_path / "m.pt") for w in temporaries)
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
 
-def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(small, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"),  # torch's own way:
+                                   RuntimeError("[enforce fail at inline_container.cc:672]\nfile write failed")])
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(small, tmp_path, monkeypatch, error):
     path = save_checkpoint(tmp_path / "m.pt", small)
     before = path.read_bytes()
 
     def disk_full(obj, f):
-        open(f, "wb").write(b"half")
-        raise OSError("No space left on device")
+        f.write(b"half")
+        raise error
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(OSError):
-        save_checkpoint(path, small)
+    with pytest.raises(OSError, match="left as it was"):
+        save_checkpoint(path, small, overwrite=True)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
 
-def test_output_paths_are_checked(tmp_path):
-    assert check_output_path(tmp_path / "new.pt") == tmp_path / "new.pt"
-    with pytest.raises(IsADirectoryError):
-        check_output_path(tmp_path)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        check_output_path(tmp_path / "no" / "x.pt")
-    (tmp_path / "old.pt").write_bytes(b"")
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        check_output_path(tmp_path / "old.pt")
-    assert check_output_path(tmp_path / "old.pt", overwrite=True).name == "old.pt"
+def test_damaged_and_foreign_files_are_refused_by_name(small, tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", small)
+    (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:1000])
+    (tmp_path / "noise.pt").write_bytes(os.urandom(5000))
+    for name in ("cut.pt", "noise.pt"):
+        with pytest.raises(ValueError, match=f"{name} cannot be read as a checkpoint"):
+            load_checkpoint(tmp_path / name)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused(small, tmp_path, value):
+    path = save_checkpoint(tmp_path / "m.pt", small)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["model"]["W_E.weight"][3, 4] = value
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("shuffle", [lambda c: c[::-1], lambda c: c[:-1] + c[0]])
+def test_an_unsorted_or_repeated_vocabulary_is_refused(small, tmp_path, shuffle):
+    path = save_checkpoint(tmp_path / "m.pt", small)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["chars"] = shuffle(ckpt["chars"])
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="sorted order"):
+        load_checkpoint(path)
+
+
+def test_a_diverged_model_is_not_saved(small, tmp_path):
+    with torch.no_grad():
+        small.W_E.weight[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="nothing was saved"):
+        save_checkpoint(tmp_path / "m.pt", small)
+    assert list(tmp_path.iterdir()) == []
+
+
+SUMS_FORMS = {
+    "comment": "# made by hand\n{h}  {name}\n",
+    "binary": "{h} *{name}\n",
+    "bsd": "SHA256 ({name}) = {h}\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(SUMS_FORMS))
+@pytest.mark.parametrize("name", ["m.pt", "my model.pt"])
+def test_hash_files_are_read_as_sha256sum_writes_them(small, tmp_path, form, name):
+    path = save_checkpoint(tmp_path / name, small)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(SUMS_FORMS[form].format(h=digest, name=name))
+    load_checkpoint(path, device="cpu")  # verified
+    sums.write_text(SUMS_FORMS[form].format(h="0" * 64, name=name))
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_checkpoint(path)
+    record_sha256(path)  # other lines kept, this one replaced
+    assert sums.read_text().count(digest) == 1 and ("made by hand" in sums.read_text()) == (form == "comment")
+    load_checkpoint(path, device="cpu")
+
+
+def test_a_hash_file_that_cannot_be_read_is_an_error_not_a_skipped_check(small, tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", small)
+    (tmp_path / "SHA256SUMS").write_text("this is not a hash line\n")
+    with pytest.raises(RuntimeError, match="line 1"):
+        load_checkpoint(path)
+    (tmp_path / "SHA256SUMS").unlink()
+    (tmp_path / "SHA256SUMS").mkdir()
+    with pytest.raises(RuntimeError, match="not a regular file"):
+        load_checkpoint(path)

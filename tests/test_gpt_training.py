@@ -140,7 +140,15 @@ def no_data(monkeypatch):
     (["--lr", "inf"], "finite number"),
     (["--lr", "nan"], "finite number"),
     (["--lr", "1e-3", "--min-lr", "1e-2"], "exceeds lr"),
-    (["--d-model", "30"], "multiple of n_head"),
+    (["--d-model", "30"], "multiple of --n-head"),
+    (["--seed", "-1"], "2**32"),
+    (["--device", "gpu"], "unknown device"),
+    (["--threads", "100000"], "CPU cores"),
+    (["--threads", "1000000000"], "CPU cores"),
+    (["--n-layer", "1000000000"], "of memory"),
+    (["--block-size", "1000000000"], "of memory"),
+    (["--d-model", "1000000000"], "of memory"),
+    (["--batch-size", "1000000000"], "of memory"),
 ])
 def test_command_line_rejects_bad_numbers_before_any_work(args, message, no_data, capsys):
     with pytest.raises(SystemExit) as exit_:

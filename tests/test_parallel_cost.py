@@ -64,6 +64,8 @@ def test_median_of_repeats_takes_each_time_s_median_and_keeps_the_rest():
 
 
 def test_the_command_refuses_a_bad_repeat_count_before_measuring(tmp_path):
-    with pytest.raises(ValueError, match="--repeats"):
-        P.main(["--out", str(tmp_path / "pc.json"), "--repeats", "0"])
+    for bad in (["--repeats", "0"], ["--steps", "-1"], ["--device", "gpu"]):
+        with pytest.raises(SystemExit) as exit_:
+            P.main(["--out", str(tmp_path / "pc.json"), *bad])
+        assert exit_.value.code == 2
     assert not (tmp_path / "pc.json").exists()

@@ -48,7 +48,9 @@ def test_the_script_rejects_a_bad_command_line(tiny_book, tmp_path):
         S.main(["--out", str(tmp_path), "--book", str(tiny_book)])  # a folder
     with pytest.raises(SystemExit):
         S.main(["--out", str(tmp_path / "x.json"), "--book", str(tmp_path / "nowhere")])
-    with pytest.raises(ValueError, match="steps"):
-        S.main(["--out", str(tmp_path / "x.json"), "--book", str(tiny_book), "--steps", "0"])
+    for bad in (["--steps", "0"], ["--batch-size", "-1"], ["--seed", "-1"], ["--eval-blocks", "0"]):
+        with pytest.raises(SystemExit) as exit_:  # a usage error, before the checkpoint is loaded
+            S.main(["--out", str(tmp_path / "x.json"), "--book", str(tiny_book), *bad])
+        assert exit_.value.code == 2
     with pytest.raises(ValueError, match="one of"):
         S.run("qlora", None, None, None)

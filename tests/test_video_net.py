@@ -29,4 +29,4 @@ def test_out_onto_a_directory_is_refused_before_training(tmp_path, capsys, monke
     monkeypatch.setattr(video_net, "load_mnist", lambda *a: pytest.fail("data loaded"))
     with pytest.raises(SystemExit):
         video_net.main(["--out", str(tmp_path)])
-    assert "is a directory" in capsys.readouterr().err
+    assert "is a folder" in capsys.readouterr().err

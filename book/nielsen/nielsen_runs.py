@@ -35,22 +35,22 @@ long. The file is rewritten after every run, with ``--runs`` in its
         --out book/nielsen/nielsen_runs.json
 
 ``--epochs``, ``--train-size`` and ``--runs`` shorten the work (the test
-suite uses them).
+suite uses them). An existing ``--out`` is replaced only with
+``--overwrite`` (so remaking the committed file needs it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
+import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from textbook_utils.checks import positive_int
+from textbook_utils import cli
 from textbook_utils.data import load_mnist
 from textbook_utils.scratch import Network
 
@@ -102,21 +102,17 @@ def run(net, train, validation, test, epochs, eta, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, required=True,
-                        help="the JSON file to write")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--train-size", type=int, default=50_000)
+    cli.add_output(parser)
+    parser.add_argument("--epochs", type=cli.count, default=30)
+    parser.add_argument("--train-size", type=cli.count, default=50_000)
     parser.add_argument("--runs", nargs="+",
                         choices=list(RUNS) + list(WIDTH_INIT_RUNS),
                         default=list(RUNS), help="which runs (default: all)")
-    args = parser.parse_args(argv)
-    epochs = positive_int(args.epochs, "--epochs")
-    n_train = positive_int(args.train_size, "--train-size")
+    args = cli.parse(parser, argv)  # --out checked before any work
+    epochs, n_train = args.epochs, args.train_size
     if n_train > 50_000:
         parser.error("--train-size is at most 50,000 (the last 10,000 "
                      "training images are the validation set)")
-    if not args.out.parent.is_dir():
-        parser.error(f"--out: the folder {args.out.parent} does not exist")
 
     X, y = load_mnist("train")
     X_test, y_test = load_mnist("test")
@@ -129,16 +125,23 @@ def main(argv=None):
         size, eta, seed, init = {**RUNS, **WIDTH_INIT_RUNS}[name]
         net = (nielsen_network([784, size, 10], seed) if init == "N(0, 1)"
                else Network([784, size, 10], seed=seed))
-        runs[name] = run(net, train, validation, test, epochs, eta, seed)
+        try:
+            runs[name] = run(net, train, validation, test, epochs, eta, seed)
+        except FloatingPointError as e:
+            sys.exit(f"{name} diverged: {e}; not written")
         runs[name]["init"] = init
         print(f"{name}: {runs[name]['test_correct']}", flush=True)
-        write(args, runs, start, epochs, n_train, len(y_test))
-    print(f"wrote {args.out}")
+        try:
+            write(args, runs, start, epochs, n_train, len(y_test))
+        except (OSError, ValueError) as e:
+            sys.exit(str(e))
+    print(f"wrote {args.out.path}")
 
 
 def write(args, runs, start, epochs, n_train, n_test):
-    """Write the runs done so far, with the command that makes them."""
-    made_by = f"python book/nielsen/nielsen_runs.py --out {args.out}"
+    """Write the runs done so far, with the command that makes them
+    (whole, or not at all: :mod:`textbook_utils.safe_write`)."""
+    made_by = f"python book/nielsen/nielsen_runs.py --out {args.out.path}"
     if epochs != 30:
         made_by += f" --epochs {epochs}"
     if n_train != 50_000:
@@ -156,9 +159,7 @@ def write(args, runs, start, epochs, n_train, n_test):
         "validation_size": 10_000, "mini_batch_size": 10,
         "runs": runs,
     }
-    partial = args.out.with_suffix(".partial")  # a reader never sees half
-    partial.write_text(json.dumps(result, indent=1) + "\n")
-    partial.replace(args.out)
+    args.out.write_json(result)  # after the first run, replaces its own file
 
 
 if __name__ == "__main__":

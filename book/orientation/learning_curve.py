@@ -13,22 +13,23 @@ writes and re-trains one size live, with the same function:
         --out book/orientation/learning_curve.json
 
 ``--sizes`` and ``--steps`` shorten the runs (the test suite uses them).
+An existing ``--out`` is replaced only with ``--overwrite`` (so remaking
+the committed file needs it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
+import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from textbook_utils.checks import positive_int
+from textbook_utils import cli
 from textbook_utils.data import load_mnist
 from textbook_utils.mlp import MLP
 from textbook_utils.seeding import seed_everything
@@ -58,26 +59,27 @@ def train_on_first(n, train, test, *, steps=1_500, batch_size=50, seed=0):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, required=True,
-                        help="the JSON file to write")
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--steps", type=int, default=1_500)
-    args = parser.parse_args(argv)
-    steps = positive_int(args.steps, "--steps")
-    sizes = [positive_int(n, "every --sizes") for n in args.sizes]
+    cli.add_output(parser)
+    parser.add_argument("--sizes", type=cli.count, nargs="+",
+                        default=list(SIZES))
+    parser.add_argument("--steps", type=cli.count, default=1_500)
+    args = cli.parse(parser, argv)  # --out checked before any work
+    steps, sizes = args.steps, args.sizes
     if max(sizes) > 60_000:
         parser.error("--sizes are at most 60,000 (the MNIST training set)")
-    if not args.out.parent.is_dir():
-        parser.error(f"--out: the folder {args.out.parent} does not exist")
 
     torch.set_num_threads(1)  # as the chapter: the same arithmetic each run
     train, test = load_mnist("train"), load_mnist("test")
     start, test_accuracy = time.perf_counter(), {}
     for n in sizes:
-        test_accuracy[str(n)] = train_on_first(n, train, test, steps=steps)
+        try:
+            test_accuracy[str(n)] = train_on_first(n, train, test, steps=steps)
+        except FloatingPointError as e:
+            sys.exit(f"training on {n:,} images diverged: {e}; nothing written")
         print(f"{n:>6,} training images: {test_accuracy[str(n)]:.1%}",
               flush=True)
-    made_by = f"python book/orientation/learning_curve.py --out {args.out}"
+    made_by = ("python book/orientation/learning_curve.py "
+               f"--out {args.out.path}")
     if sizes != list(SIZES):
         made_by += " --sizes " + " ".join(map(str, sizes))
     if steps != 1_500:
@@ -91,8 +93,11 @@ def main(argv=None):
         "steps": steps, "batch_size": 50,
         "test_accuracy": test_accuracy,
     }
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    try:
+        args.out.write_json(result)  # whole, or not at all
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
+    print(f"wrote {args.out.path}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["finite_array", "positive_int", "positive_number"]
+__all__ = ["finite_array", "fraction", "non_negative_int", "positive_int", "positive_number"]
 
 
 def positive_int(value, name: str) -> int:
@@ -22,6 +22,20 @@ def positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def non_negative_int(value, name: str) -> int:
+    """``value`` as an ``int`` if it is a whole number >= 0 (a count of steps or tokens)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def fraction(value, name: str) -> float:
+    """``value`` as a ``float`` if it is in [0, 1) (a momentum, a decay rate)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
 
 
 def positive_number(value, name: str) -> float:

@@ -27,7 +27,7 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
+import re
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -44,6 +44,9 @@ __all__ = [
     "load_mnist",
     "load_text",
     "parse_idx",
+    "read_sha256sums",
+    "sha256_file",
+    "sha256_line",
     "sha256_of",
 ]
 
@@ -53,6 +56,10 @@ CACHE_DIR_ENV = "TEXTBOOK_CACHE_DIR"
 
 class DataError(RuntimeError):
     """A data file is missing, damaged, or does not match its published SHA-256."""
+
+
+class _MirrorFailed(Exception):
+    """One mirror of a download failed (the next is tried)."""
 
 
 @dataclass(frozen=True)
@@ -145,13 +152,68 @@ def data_dir() -> Path | None:
 def _cache_dir() -> Path:
     override = os.environ.get(CACHE_DIR_ENV)
     if override:
-        return Path(override).expanduser()
+        path = Path(override).expanduser()
+        if path.exists() and not path.is_dir():
+            raise DataError(f"${CACHE_DIR_ENV} is set to {override!r}, which is not a folder. "
+                            f"Point it at a folder (it is created if missing) or unset it.")
+        return path
     return Path.home() / ".cache" / "textbook_utils"
 
 
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 of the file at ``path``, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+_SUMS_LINE = re.compile(r"(?P<esc>\\?)(?P<hex>[0-9a-fA-F]{64}) [ *](?P<name>.+)")
+_SUMS_TAG = re.compile(r"(?P<esc>\\?)SHA256 \((?P<name>.+)\) = (?P<hex>[0-9a-fA-F]{64})")
+
+
+def sha256_line(line: str) -> tuple[str, str] | None:
+    """``(file name, hex SHA-256)`` of one line of a ``SHA256SUMS`` file as
+    ``sha256sum`` writes it, ``None`` for a blank line or a ``#`` comment;
+    ``ValueError`` for anything else.
+
+    Both of its formats: ``HEX  name`` (``HEX *name`` in binary mode) and
+    ``--tag``'s ``SHA256 (name) = HEX``, names with spaces, and the
+    backslash escapes it uses for names with a newline or a backslash.
+    """
+    if not line.strip() or line.startswith("#"):
+        return None
+    match = _SUMS_LINE.fullmatch(line) or _SUMS_TAG.fullmatch(line)
+    if match is None:
+        raise ValueError(f"not a SHA-256 line as sha256sum writes them "
+                         f"('HEX  name' or 'SHA256 (name) = HEX'): {line[:80]!r}")
+    name = match["name"]
+    if match["esc"]:
+        name = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
+    return name, match["hex"].lower()
+
+
+def read_sha256sums(path) -> dict[str, str]:
+    """``{file name: hex SHA-256}`` from a ``SHA256SUMS`` file (:func:`sha256_line`).
+
+    A line it cannot read, a name given two hashes, or a path that is not a
+    regular file is a :class:`DataError`, never a skipped check.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path} is not a regular file; a hash file must be one")
+    sums: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            entry = sha256_line(line)
+        except ValueError as e:
+            raise DataError(f"{path}, line {number}: {e}") from None
+        if entry is not None and sums.setdefault(*entry) != entry[1]:
+            raise DataError(f"{path}, line {number}: {entry[0]!r} is given two different hashes")
+    return sums
 
 
 def _read_verified(path: Path, spec: DataFile, how_to_restore: str) -> bytes:
@@ -205,35 +267,45 @@ def download_verified(urls: list[str] | tuple[str, ...], dest: str | Path, sha25
         raise ValueError(f"urls must be a non-empty list of URLs, got {urls!r}")
     if not (isinstance(sha256, str) and len(sha256) == 64):
         raise ValueError(f"sha256 must be a 64-character hex string, got {sha256!r}")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) \
+            or not 0 < timeout_s < float("inf"):
+        raise ValueError(f"timeout_s must be a finite number of seconds > 0, got {timeout_s!r}")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    from .safe_write import check_output
+
     failures = []
     for url in urls:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        tmp = Path(tmp_name)
         deadline = time.monotonic() + timeout_s
-        try:
+
+        def fetch(out, url=url, deadline=deadline):
             digest = hashlib.sha256()
             per_read = min(60.0, timeout_s)  # no single read may block past this
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=per_read) as response:
-                while chunk := response.read1(1 << 16):  # whatever has arrived, so the deadline is checked often
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"download took longer than {timeout_s:g} s")
-                if getattr(response, "length", None):  # the server closed before sending it all
-                    raise http.client.IncompleteRead(b"", response.length)
+            try:
+                with urllib.request.urlopen(url, timeout=per_read) as response:
+                    while chunk := response.read1(1 << 16):  # whatever has arrived: the deadline is checked often
+                        digest.update(chunk)
+                        out.write(chunk)
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"download took longer than {timeout_s:g} s")
+                    if getattr(response, "length", None):  # the server closed before sending it all
+                        raise http.client.IncompleteRead(b"", response.length)
+            except (OSError, http.client.HTTPException, ValueError) as err:
+                # OSError covers URLError, HTTPError, timeouts and refused connections;
+                # HTTPException covers malformed answers (BadStatusLine, IncompleteRead).
+                raise _MirrorFailed(f"{type(err).__name__}: {err}") from err
             if digest.hexdigest() != sha256:
-                failures.append(f"{url}: SHA-256 {digest.hexdigest()} does not match {sha256}")
-                continue
-            os.replace(tmp, dest)
+                raise _MirrorFailed(f"SHA-256 {digest.hexdigest()} does not match {sha256}")
+
+        try:  # the one atomic writer: nothing is renamed to dest unless fetch returned
+            check_output(dest, overwrite=True, flag="download").write(fetch)
             return dest
-        except (OSError, http.client.HTTPException, ValueError) as err:
-            # OSError covers URLError, HTTPError, timeouts and refused connections;
-            # HTTPException covers malformed answers (BadStatusLine, IncompleteRead).
-            failures.append(f"{url}: {type(err).__name__}: {err}")
-        finally:
-            tmp.unlink(missing_ok=True)
+        except _MirrorFailed as err:
+            failures.append(f"{url}: {err}")
+        except FileExistsError:  # another process downloaded it meanwhile
+            if sha256_file(dest) == sha256:
+                return dest
+            raise
     raise DataError(
         f"could not download {dest.name}; every mirror failed:\n  " + "\n  ".join(failures)
         + f"\nCopy the file (SHA-256 {sha256}) to {dest} by hand, or set ${DATA_DIR_ENV} "

@@ -41,11 +41,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime
+import errno
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +53,7 @@ import torch
 import torch.distributed as dist
 
 from .device import pick_device
+from .safe_write import Output, check_output
 from .training import train_step
 
 __all__ = ["DistInfo", "backend_for", "data_parallel", "is_distributed", "is_main", "launched", "load_state_dict",
@@ -272,30 +273,40 @@ def _plain_state(model: torch.nn.Module) -> dict:
     return {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
 
 
-def save_checkpoint(path, model: torch.nn.Module, **extra) -> Path | None:
-    """Rank 0 writes ``{"model": state_dict, **extra}`` to ``path``; all ranks then wait for it.
+def save_checkpoint(out, model: torch.nn.Module, *, overwrite: bool = False, **extra) -> Path | None:
+    """Rank 0 writes ``{"model": state_dict, **extra}`` to ``out``; all ranks then wait for it.
 
+    The book's one way to save a model. ``out`` is a path, or better an
+    :class:`~textbook_utils.safe_write.Output` checked before training; an
+    existing file is replaced only with ``overwrite`` (or the Output's
+    ``--overwrite``). The file is written by
+    :meth:`~textbook_utils.safe_write.Output.write`: whole or not at all.
     The state dict is the plain model's (no ``module.`` prefix), on the CPU,
-    so it loads anywhere. ``extra`` must be tensors, numbers, strings, lists
-    or dicts of them (what ``weights_only=True`` loading accepts). Returns the
-    path on rank 0 and ``None`` elsewhere.
+    so it loads anywhere; weights that are NaN or infinite are refused.
+    ``extra`` must be tensors, numbers, strings, lists or dicts of them
+    (what ``weights_only=True`` loading accepts). Returns the path on rank 0
+    and ``None`` elsewhere.
     """
-    path = Path(path)
     written = None
     if is_main():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)  # a fresh name: two saves to one path never share a half-written file
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
-        try:
-            torch.save({"model": _plain_state(model), **extra}, tmp)
-            os.replace(tmp, path)  # readers never see a half-written file
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        written = path
+        state = _plain_state(model)
+        bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:
+            raise FloatingPointError(f"the weights {', '.join(bad[:3])} hold NaN or infinite values "
+                                     f"(training diverged?); nothing was saved")
+        if not isinstance(out, Output):
+            out = check_output(out, overwrite=overwrite, flag="checkpoint")
+        written = out.write(lambda f: _save(f, {"model": state, **extra}))
     if is_distributed():
         dist.barrier()
     return written
+
+
+def _save(f, obj) -> None:
+    try:
+        torch.save(obj, f)
+    except RuntimeError as e:  # torch's writer reports a full disk this way
+        raise OSError(errno.EIO, f"torch.save failed: {str(e).splitlines()[-1].strip()}") from e
 
 
 def load_state_dict(path, model: torch.nn.Module | None = None) -> dict:

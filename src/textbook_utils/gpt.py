@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import attention
-from .checks import positive_int
+from .checks import non_negative_int, positive_int
 
 __all__ = ["GPT", "GPTConfig", "Block", "CausalSelfAttention"]
 
@@ -148,7 +148,13 @@ class GPT(nn.Module):
         if isinstance(prompt, str):
             if self.tokenizer is None:
                 raise ValueError("this model has no tokenizer: give it ids")
-            prompt = torch.tensor([self.tokenizer.encode(prompt)])  # (1, T)
+            prompt = torch.tensor([self.tokenizer.encode(prompt)],
+                                  dtype=torch.long)  # (1, T)
+        if not torch.is_tensor(prompt) or prompt.dim() != 2 \
+                or prompt.shape[1] == 0:
+            got = getattr(prompt, "shape", prompt)
+            raise ValueError("prompt must be non-empty text or a (B, T) "
+                             f"id tensor, got {got}")
         return prompt.to(self.W_E.weight.device)
 
     @torch.no_grad()
@@ -173,8 +179,12 @@ class GPT(nn.Module):
         """Continue prompt by max_new_tokens tokens, each sampled from
         softmax(logits / temperature) and fed back in; temperature 0 takes
         the argmax, top_k keeps the k largest logits. Text in, text out."""
-        if not 0 <= temperature < math.inf:
-            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if not (temperature == 0 or 1e-30 <= temperature < math.inf):
+            raise ValueError("temperature must be 0 (the argmax) or in "
+                             f"[1e-30, inf), got {temperature}")
+        non_negative_int(max_new_tokens, "max_new_tokens")
+        if top_k is not None:
+            positive_int(top_k, "top_k")
         idx, was_training = self.ids(prompt), self.training
         self.eval()
         for _ in range(max_new_tokens):

@@ -1,4 +1,4 @@
-"""The book's trained GPT on disk: saving, checking and loading checkpoints.
+"""The book's trained GPT on disk: what a checkpoint holds, checking and loading it.
 
 Chapters "GPT: what a transformer does", "Attention in transformers" and
 "How might MLPs store facts" load the committed checkpoint::
@@ -22,84 +22,55 @@ cannot make the loader allocate more than the file holds.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
+from .data import read_sha256sums, sha256_file, sha256_line
 from .device import pick_device
 from .gpt import GPT, GPTConfig
 from .llm_math import gpt_parameter_count
+from .safe_write import SUMS, check_output
 from .tokenizers import CharTokenizer
 
-__all__ = ["CHECKPOINT", "check_output_path", "load_checkpoint", "record_sha256", "save_checkpoint",
-           "sha256_file", "verify_sha256"]
+__all__ = ["CHECKPOINT", "gpt_fields", "load_checkpoint", "record_sha256", "verify_sha256"]
 
 #: the checkpoint the chapters load
 CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "char_gpt.pt"
-SUMS = "SHA256SUMS"  # the file beside a checkpoint that records its hash
 REMAKE = ("python -m textbook_utils.train_gpt --iters 2000 --out {path} "
           "--overwrite")
 
 
-def check_output_path(path, *, overwrite: bool = False) -> Path:
-    """``path`` if a checkpoint can be written there; call it before training, not after."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"--out {path} is a folder; give a file name such as {path / 'gpt.pt'}")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"the folder {path.parent} does not exist; create it first")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
-    if not os.access(path.parent, os.W_OK):
-        raise PermissionError(f"cannot write into {path.parent}")
-    return path
-
-
-def save_checkpoint(path, model: GPT, **state) -> Path:
-    """Write ``model`` (config, weights, characters) and ``state`` to ``path``.
-
-    The file is written under a fresh temporary name in the same folder and
-    then renamed into place, so a reader never sees half a file and two
-    saves to one path never write into the same temporary file.
-    """
-    path = Path(path)
-    ckpt = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "config": asdict(model.cfg), "chars": model.tokenizer.chars, "state": state}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is not
-    try:
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
-def sha256_file(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def gpt_fields(model: GPT, **state) -> dict:
+    """What a GPT checkpoint holds besides the weights: the config, the
+    tokenizer's characters and ``state`` (what the run recorded). Save with
+    ``distributed.save_checkpoint(out, model, **gpt_fields(model, **state))``."""
+    return {"config": asdict(model.cfg), "chars": model.tokenizer.chars, "state": state}
 
 
 def _recorded(path: Path) -> dict[str, str]:
     sums = path.parent / SUMS
-    if not sums.is_file():
+    if not (sums.exists() or sums.is_symlink()):
         return {}
-    pairs = (line.split() for line in sums.read_text().splitlines() if line.strip())
-    return {name.lstrip("*"): digest for digest, name in pairs}
+    return read_sha256sums(sums)  # a SUMS that is not a file is an error, not "no hash"
 
 
 def record_sha256(path) -> str:
-    """Record ``path``'s SHA-256 in the ``SHA256SUMS`` beside it (other lines are kept)."""
+    """Record ``path``'s SHA-256 in the ``SHA256SUMS`` beside it.
+
+    Every other line (other files, comments) is kept as it was; the file is
+    rewritten atomically, and only if nobody changed it meanwhile.
+    """
     path = Path(path)
-    hashes = {**_recorded(path), path.name: sha256_file(path)}
-    (path.parent / SUMS).write_text("".join(f"{h}  {n}\n" for n, h in sorted(hashes.items())))
-    return hashes[path.name]
+    sums = path.parent / SUMS
+    _recorded(path)  # refuses a SUMS it cannot read, before changing it
+    digest = sha256_file(path)
+    lines = sums.read_text(encoding="utf-8").splitlines() if sums.exists() else []
+    kept = [line for line in lines if (sha256_line(line) or ("",))[0] != path.name]
+    check_output(sums, overwrite=True, flag="hash file").write_text(
+        "".join(f"{line}\n" for line in kept) + f"{digest}  {path.name}\n")
+    return digest
 
 
 def verify_sha256(path) -> None:
@@ -123,6 +94,8 @@ def _checked_config(ckpt: dict, path: Path) -> GPTConfig:
     if not isinstance(ckpt, dict) or not {"model", "config", "chars"} <= set(ckpt):
         raise ValueError(f"{path} is not a GPT checkpoint (expected the keys model, config, chars)")
     config, state, chars = ckpt["config"], ckpt["model"], ckpt["chars"]
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: the model's state must be a dict of tensors")
     names = {f.name for f in fields(GPTConfig)}
     if not isinstance(config, dict) or set(config) != names:
         raise ValueError(f"{path}: config must have exactly the fields {sorted(names)}")
@@ -138,6 +111,12 @@ def _checked_config(ckpt: dict, path: Path) -> GPTConfig:
                          f"the file holds {len(blocks)} blocks and {len(chars)} characters")
     if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path}: the model's state must hold tensors only")
+    if list(chars) != sorted(set(chars)):  # token i is chars[i]: a shuffle would permute them
+        raise ValueError(f"{path}: chars must be distinct characters in sorted order, as "
+                         f"CharTokenizer makes them; got {chars[:40]!r}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"{path}: the weights {', '.join(bad[:3])} hold NaN or infinite values")
     held = sum(v.numel() for v in state.values())
     claimed = gpt_parameter_count(n_vocab=cfg.vocab_size, d_model=cfg.d_model, n_layer=cfg.n_layer,
                                   n_head=cfg.n_head, n_ctx=cfg.block_size, bias=cfg.bias, tied=True)["total"]
@@ -155,7 +134,12 @@ def load_checkpoint(path=None, device=None) -> tuple[GPT, dict]:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}; make one with `{REMAKE.format(path=path)}`")
     verify_sha256(path)
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated, random or foreign bytes: torch's own errors vary
+        raise ValueError(f"{path} cannot be read as a checkpoint ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0] if str(e) else 'no detail'}); restore or "
+                         f"remake it with `{REMAKE.format(path=path)}`") from e
     cfg = _checked_config(ckpt, path)
     # cfg was checked against the file, so this allocates no more than the
     # file holds; fork_rng: the random start values, replaced below, leave

@@ -139,7 +139,8 @@ def train(model, train_ids, val_ids, recipe=None, *, log=print,
     step, the mean training loss since the last record, the validation
     loss on eval_blocks windows of val_ids and the seconds spent training
     (evaluations excluded); log (print, a list's append, or None) gets a
-    line. target_loss stops at the first validation loss at or below it.
+    line. target_loss stops at the first validation loss at or below it;
+    a loss that is NaN or infinite raises FloatingPointError.
     step_model (default: model) is what the steps call, rows which rows of
     each batch this process trains on: train_gpt passes the model wrapped
     for data parallelism and this process's rows, under torchrun.
@@ -165,6 +166,9 @@ def train(model, train_ids, val_ids, recipe=None, *, log=print,
         seconds += time.perf_counter() - t0
         val = estimate_loss(model, val_ids, max_blocks=recipe.eval_blocks)
         record = (it, torch.stack(losses).mean().item(), val, seconds)
+        if not math.isfinite(record[1]):  # diverged: stop, nothing to save
+            raise FloatingPointError(f"loss {record[1]} by step {it} "
+                                     f"(lr {recipe.lr:g})")
         for key, value in zip(history, record):
             history[key].append(value)
         if log:

@@ -17,7 +17,7 @@ arXiv:2209.11895) call the attention head that does this an *induction head*
 - ``python -m textbook_utils.in_context --out FILE`` trains it and writes the
   measurements along the way. The chapter reads the results of::
 
-      python -m textbook_utils.in_context --steps 2000 --out book/questions/in_context.json
+      python -m textbook_utils.in_context --steps 2000 --out book/questions/in_context.json --overwrite
 
   (80 s of CPU time on one thread; 2.5 minutes of wall time on a shared
   2-core machine) and re-trains the first 200 steps live.
@@ -26,14 +26,13 @@ arXiv:2209.11895) call the attention head that does this an *induction head*
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from . import cli
 from .checks import positive_int
 from .gpt import GPT, GPTConfig
 from .seeding import seed_everything, training_seed
@@ -91,7 +90,8 @@ def train(steps: int, *, eval_every: int = 50, seed: int = 0, log=None, **overri
     Returns ``(model, history)``; the history holds, every ``eval_every``
     steps, the mean loss on the first period and on the repeats of 256 fixed
     validation sequences, and the largest previous-token and induction
-    scores of any head in each layer.
+    scores of any head in each layer. A loss that is NaN or infinite
+    raises FloatingPointError.
     """
     cfg = {**CONFIG, **overrides}
     steps, eval_every = positive_int(steps, "steps"), positive_int(eval_every, "eval_every")
@@ -106,6 +106,8 @@ def train(steps: int, *, eval_every: int = 50, seed: int = 0, log=None, **overri
     for step in range(1, steps + 1):
         x, y, _, _ = repeating_batch(cfg["batch_size"], generator, **data)
         _, loss = model(x, y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss {loss.item()} at step {step} (lr {cfg['lr']:g})")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -131,17 +133,17 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m textbook_utils.in_context",
                                      description="Train a two-layer GPT on repeating random sequences; "
                                                  "write its losses, head scores and attention patterns as JSON.")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, got {args.out}")
+    cli.add_output(parser)
+    parser.add_argument("--steps", type=cli.count, default=4000)
+    parser.add_argument("--eval-every", type=cli.count, default=100)
+    parser.add_argument("--seed", type=cli.seed, default=0)
+    args = cli.parse(parser, argv)  # every value, and --out, checked before any work
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    model, history = train(positive_int(args.steps, "--steps"), eval_every=args.eval_every, seed=args.seed,
-                           log=print)
+    try:
+        model, history = train(args.steps, eval_every=args.eval_every, seed=args.seed, log=print)
+    except FloatingPointError as e:
+        sys.exit(f"training diverged: {e}; nothing written")
     x, _, p, _ = repeating_batch(1, torch.Generator().manual_seed(2024), **{
         k: CONFIG[k] for k in ("vocab_size", "block_size", "min_period", "max_period")})
     patterns = model.attention_patterns(x)  # (n_layer, n_head, T, T)
@@ -152,8 +154,11 @@ def main(argv=None) -> dict:
                "seconds": round(time.perf_counter() - t0, 1),
                "command": " ".join(["python -m textbook_utils.in_context",
                                     *map(str, sys.argv[1:] if argv is None else argv)])}
-    args.out.write_text(json.dumps(results) + "\n")
-    print(f"wrote {args.out}")
+    try:
+        args.out.write_json(results, indent=None)
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
+    print(f"wrote {args.out.path}")
     return results
 
 

@@ -22,7 +22,7 @@ parallelism on a CPU, and one formula for many GPUs:
 The inputs are random numbers: only the time of the arithmetic is measured,
 not what the network learns. Record a full set of measurements with::
 
-    python -m textbook_utils.parallel_cost --out book/scaling/parallel_cost.json
+    python -m textbook_utils.parallel_cost --out book/scaling/parallel_cost.json --overwrite
 
 on a machine that nothing else is using (about two minutes: three repeats).
 """
@@ -45,6 +45,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
+from . import cli
 from .checks import positive_int
 
 __all__ = ["WORKLOADS", "cpu_name", "fit_allreduce", "matmul_seconds", "measure", "measure_all", "median_of", "mlp",
@@ -265,15 +266,13 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m textbook_utils.parallel_cost",
                                      description="Time matrix products on 1 and 2 threads and data-parallel "
                                                  "steps on 1 and 2 processes; write the medians as JSON.")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
-    parser.add_argument("--repeats", type=int, default=3,
+    cli.add_output(parser)
+    parser.add_argument("--steps", type=cli.count, default=20, help="timed steps per measurement")
+    parser.add_argument("--repeats", type=cli.count, default=3,
                         help="how many times to take every measurement; the file holds each number's "
                              "median over the repeats, and every repeat under 'repeats'")
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, got {args.out}")
-    steps, repeats = positive_int(args.steps, "--steps"), positive_int(args.repeats, "--repeats")
+    args = cli.parse(parser, argv)  # every value, and --out, checked before any work
+    steps, repeats = args.steps, args.repeats
     t0 = time.perf_counter()
     runs = [measure_all(steps) for _ in range(repeats)]
     results = {**median_of(runs), "repeats": runs}
@@ -281,8 +280,11 @@ def main(argv=None) -> dict:
     results["machine"] = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "cores_used": len(os.sched_getaffinity(0)),
                           "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                           "load_average": os.getloadavg()[0]}
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"{results['seconds_total']:.0f} s; wrote {args.out}")
+    try:
+        args.out.write_json(results)
+    except (OSError, ValueError) as e:
+        raise SystemExit(str(e)) from None
+    print(f"{results['seconds_total']:.0f} s; wrote {args.out.path}")
     return results
 
 

@@ -23,7 +23,10 @@ Run it (about 40 minutes of training in all: 21 minutes with ``--jobs 2`` on
 a 2-core AMD EPYC that was also busy with other work; ``--jobs 12`` runs
 twelve at a time on a larger machine)::
 
-    python -m textbook_utils.scaling_laws --jobs 2 --out book/scaling/scaling_laws.json
+    python -m textbook_utils.scaling_laws --jobs 2 --out book/scaling/scaling_laws.json --overwrite
+
+(``--overwrite`` replaces the committed file; ``--out`` is checked before the
+twenty minutes start, and written whole at the end.)
 
 ``--quick`` runs a few-second version of the same sweep (for the tests).
 """
@@ -31,18 +34,16 @@ twelve at a time on a larger machine)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .checks import positive_int
+from . import cli
 from .parallel_cost import cpu_name
 from .gpt import GPT, GPTConfig
 from .gpt_data import shakespeare_data
@@ -147,19 +148,24 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m textbook_utils.scaling_laws",
                                      description="Train the book's GPT at several sizes and amounts of "
                                                  "data with one recipe; write the losses as JSON.")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    cli.add_output(parser)
     parser.add_argument("--quick", action="store_true", help="a few-second version (for tests)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at a time, in separate processes")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads per run (default: 1)")
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, got {args.out}")
-    jobs, threads = positive_int(args.jobs, "--jobs"), positive_int(args.threads, "--threads")
-    results = sweep(quick=args.quick, jobs=jobs, threads=threads)
+    parser.add_argument("--jobs", type=cli.threads, default=1,
+                        help="runs at a time, in separate processes (at most the machine's cores)")
+    parser.add_argument("--threads", type=cli.threads, default=1,
+                        help="CPU threads per run (default: 1; at most the machine's cores)")
+    args = cli.parse(parser, argv)  # every value, and --out, checked before any work
+    try:
+        results = sweep(quick=args.quick, jobs=args.jobs, threads=args.threads)
+    except FloatingPointError as e:
+        sys.exit(f"a run diverged: {e}; nothing written")
     given = sys.argv[1:] if argv is None else list(argv)
     results["command"] = " ".join(["python -m textbook_utils.scaling_laws", *map(str, given)])
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"{results['seconds_total']:.0f} s in all; wrote {args.out}")
+    try:
+        args.out.write_json(results)
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
+    print(f"{results['seconds_total']:.0f} s in all; wrote {args.out.path}")
     return results
 
 

@@ -7,7 +7,9 @@ once through LoRA (:mod:`textbook_utils.lora`), from the same start, on the
 same batches. The two runs of the chapter take about half a minute of CPU,
 so their results are committed; the chapter re-runs the first steps live::
 
-    python -m textbook_utils.specialising --out book/questions/specialising.json
+    python -m textbook_utils.specialising --out book/questions/specialising.json --overwrite
+
+(``--overwrite``: the committed file exists; without it the command refuses.)
 
 - :func:`book_prose` turns the book's pages into train and validation ids;
 - :func:`held_out_losses` measures the loss on both kinds of text;
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
+import math
 import platform
 import sys
 import time
@@ -28,9 +30,10 @@ from pathlib import Path
 
 import torch
 
-from . import lora, retrieval
+from . import cli, lora, retrieval
 from .checks import positive_int, positive_number
 from .data import load_text
+from .gpt import GPTConfig
 from .gpt_checkpoint import load_checkpoint
 from .gpt_data import estimate_loss, get_batch, shakespeare_data
 from .gpt_training import step_on_batch
@@ -91,7 +94,8 @@ def run(name, train_ids, book_val, shakespeare_val, *, steps=STEPS, batch_size=B
         eval_blocks=EVAL_BLOCKS, sample_tokens=150) -> dict:
     """One of :data:`RUNS` from the Shakespeare checkpoint: its trainable
     parameters, held-out losses before and after, training curve, saved
-    size, a sample and the seconds it took."""
+    size, a sample and the seconds it took. A loss that turned NaN or
+    infinite raises FloatingPointError."""
     if name not in RUNS:
         raise ValueError(f"name must be one of {sorted(RUNS)}, got {name!r}")
     steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
@@ -106,6 +110,9 @@ def run(name, train_ids, book_val, shakespeare_val, *, steps=STEPS, batch_size=B
     n_trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
     seed_everything(seed)
     model, curve = fine_tune(model, train_ids, positive_number(recipe["lr"], "lr"), steps, batch_size, seed)
+    if not all(math.isfinite(loss) for loss in curve):
+        step = next(i for i, loss in enumerate(curve) if not math.isfinite(loss))
+        raise FloatingPointError(f"{name}: loss {curve[step]} at step {step + 1} (lr {recipe['lr']:g})")
     after = held_out_losses(model, book_val, shakespeare_val, eval_blocks)
     state = model.state_dict() if recipe["r"] is None else lora.lora_state_dict(model)
     sample = model.generate(SAMPLE_PROMPT, max_new_tokens=sample_tokens, temperature=0.8,
@@ -121,18 +128,24 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m textbook_utils.specialising",
                                      description="Fine-tune the book's GPT on the book's prose, fully and "
                                                  "with LoRA; write losses, curves and samples as JSON.")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    cli.add_output(parser)
     parser.add_argument("--book", type=Path, default=Path(__file__).resolve().parents[2] / "book",
                         help="the book's book/ folder (its pages are the new text)")
-    parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--eval-blocks", type=int, default=EVAL_BLOCKS)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, got {args.out}")
+    parser.add_argument("--steps", type=cli.count, default=STEPS)
+    parser.add_argument("--batch-size", type=cli.count, default=BATCH_SIZE)
+    parser.add_argument("--eval-blocks", type=cli.count, default=EVAL_BLOCKS)
+    parser.add_argument("--seed", type=cli.seed, default=0)
+    args = cli.parse(parser, argv)  # every value, and --out, checked before any work
     if not args.book.is_dir():
         parser.error(f"--book must be the book's book/ folder, got {args.book}")
+    g = GPTConfig(vocab_size=1)  # the checkpoint's shape
+    try:
+        cli.check_memory(cli.gpt_training_bytes(vocab_size=65, block_size=g.block_size, n_layer=g.n_layer,
+                                                n_head=g.n_head, d_model=g.d_model,
+                                                batch_size=args.batch_size),
+                         f"fine-tuning with --batch-size {args.batch_size}")
+    except ValueError as e:
+        parser.error(str(e))
     t0 = time.perf_counter()
     model, _ = load_checkpoint(device="cpu")
     train_ids, book_val, n_kept, n_dropped = book_prose(retrieval.book_passages(args.book),
@@ -140,8 +153,11 @@ def main(argv=None) -> dict:
     _, _, shakespeare_val = shakespeare_data()
     runs = {}
     for name in RUNS:
-        runs[name] = run(name, train_ids, book_val, shakespeare_val, steps=args.steps,
-                         batch_size=args.batch_size, seed=args.seed, eval_blocks=args.eval_blocks)
+        try:
+            runs[name] = run(name, train_ids, book_val, shakespeare_val, steps=args.steps,
+                             batch_size=args.batch_size, seed=args.seed, eval_blocks=args.eval_blocks)
+        except FloatingPointError as e:
+            sys.exit(f"training diverged: {e}; nothing written")
         print(f"{name}: book prose {runs[name]['before']['book prose']:.3f} -> "
               f"{runs[name]['after']['book prose']:.3f}, Shakespeare "
               f"{runs[name]['before']['Shakespeare']:.3f} -> {runs[name]['after']['Shakespeare']:.3f} "
@@ -155,8 +171,11 @@ def main(argv=None) -> dict:
                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                "command": " ".join(["python -m textbook_utils.specialising",
                                     *map(str, sys.argv[1:] if argv is None else argv)])}
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    try:
+        args.out.write_json(results)
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
+    print(f"wrote {args.out.path}")
     return results
 
 

@@ -19,37 +19,30 @@ The committed checkpoint (the book's recipe run for 2,000 steps) is remade by::
     python -m textbook_utils.train_gpt --iters 2000 --out src/textbook_utils/checkpoints/char_gpt.pt --overwrite
 
 Everything a reader types is checked before training starts: sizes and
-rates, and the output path (it must not be a folder, its folder must exist,
-and an existing file is replaced only with ``--overwrite``). Nothing is
-written unless ``--out`` is given; beside the file, its SHA-256 goes into
-``SHA256SUMS``.
+rates, threads (at most the machine's cores), the memory the model and
+batch need (an estimate, against what the machine has), and the output
+(:func:`textbook_utils.safe_write.check_output`: writable, not a folder, an
+existing file or a place that holds committed files only with
+``--overwrite``). A loss that turns NaN stops the run with nothing saved.
+Nothing is written unless ``--out`` is given; the checkpoint is written
+whole or not at all, and beside it its SHA-256 goes into ``SHA256SUMS``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
 
-from . import checks
+from . import cli
 
 __all__ = ["BFloat16Forward", "data_parallel", "main", "parser"]
 
-
-def _arg(check):
-    """An argparse type that applies one of :mod:`textbook_utils.checks`' checks."""
-    def parse(text):
-        try:
-            value = float(text) if check is checks.positive_number else int(text)
-            return check(value, "the value")
-        except ValueError as e:
-            raise argparse.ArgumentTypeError(str(e).replace("the value ", "")) from None
-    parse.__name__ = check.__name__.replace("_", " ")
-    return parse
+SHAKESPEARE_VOCAB = 65  # tiny Shakespeare's characters: the memory estimate's vocabulary
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     from .gpt_training import Recipe
 
     r, g = Recipe(), GPTConfig(vocab_size=1)
-    count, rate = _arg(checks.positive_int), _arg(checks.positive_number)
+    count, rate = cli.count, cli.rate
     p = argparse.ArgumentParser(
         prog="python -m textbook_utils.train_gpt",
         description="Train the book's character-level GPT on tiny Shakespeare. Launch with torchrun "
@@ -76,13 +69,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n-layer", type=count, default=g.n_layer)
     p.add_argument("--n-head", type=count, default=g.n_head)
     p.add_argument("--d-model", type=count, default=g.d_model)
-    p.add_argument("--seed", type=int, default=r.seed)
-    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
-    p.add_argument("--threads", type=count, default=None, help="CPU threads per process")
+    p.add_argument("--seed", type=cli.seed, default=r.seed)
+    p.add_argument("--device", type=cli.device, default=None,
+                   help="cpu, cuda or mps (default: the best available)")
+    p.add_argument("--threads", type=cli.threads, default=None,
+                   help="CPU threads per process (at most the machine's cores)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA)")
     p.add_argument("--no-amp", action="store_true", help="float32 on CUDA (default: bfloat16 autocast)")
-    p.add_argument("--out", type=Path, default=None, help="save the checkpoint here (default: nowhere)")
-    p.add_argument("--overwrite", action="store_true", help="replace the file at --out if it exists")
+    cli.add_output(p, required=False, help="save the checkpoint here (default: nowhere)")
     return p
 
 
@@ -115,36 +109,72 @@ def data_parallel(model, batch_size: int):
     return distributed.wrap(model), distributed.shard(torch.arange(batch_size))[0]
 
 
-def main(argv=None) -> dict:
-    """Parse ``argv``, check it, train, save on rank 0; return the history (every rank)."""
-    p = parser()
-    args = p.parse_args(argv)
-    from . import distributed
-    from .gpt import GPT, GPTConfig
-    from .gpt_checkpoint import check_output_path, record_sha256, save_checkpoint
-    from .gpt_data import estimate_loss, shakespeare_data
-    from .gpt_training import Recipe, train
-    from .seeding import seed_everything
+def _check(p: argparse.ArgumentParser, args) -> "Recipe":  # noqa: F821
+    """Everything argparse cannot check alone, before any data is read: the
+    recipe, the shape, the batch over the processes, the memory it needs,
+    and the hash file beside ``--out``. Returns the recipe."""
+    from .data import DataError, read_sha256sums
+    from .device import pick_device
+    from .gpt_training import Recipe
+    from .safe_write import SUMS
 
     r = Recipe()
-    try:  # every check before any data is read or any step is taken
+    try:
         recipe = Recipe(iters=args.iters, batch_size=args.batch_size, lr=args.lr,
                         min_lr=args.lr * r.min_lr / r.lr if args.min_lr is None else args.min_lr,
                         warmup=args.warmup, eval_interval=args.eval_interval,
                         eval_blocks=args.eval_blocks, seed=args.seed)
-        shape = dict(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model)
-        GPTConfig(vocab_size=1, **shape)
-        if args.out is not None:
-            check_output_path(args.out, overwrite=args.overwrite)
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         p.error(str(e))
+    if args.d_model % args.n_head:
+        p.error(f"--d-model {args.d_model} must be a multiple of --n-head {args.n_head}")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.batch_size % world:
+        p.error(f"--batch-size {args.batch_size} must be a multiple of the {world} processes")
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+    device = pick_device(args.device)
+    available = None  # the machine's memory, shared by the processes on it
+    if device.type == "cuda":
+        available, local = torch.cuda.get_device_properties(device.index or 0).total_memory, 1
+    need = local * cli.gpt_training_bytes(
+        vocab_size=SHAKESPEARE_VOCAB, block_size=args.block_size, n_layer=args.n_layer,
+        n_head=args.n_head, d_model=args.d_model, batch_size=args.batch_size // world)
+    try:
+        cli.check_memory(need, f"a GPT with --n-layer {args.n_layer} --d-model {args.d_model} "
+                               f"--block-size {args.block_size} --batch-size {args.batch_size}",
+                         available=available)
+    except ValueError as e:
+        p.error(str(e))
+    if args.out is not None:
+        sums = args.out.path.parent / SUMS
+        if sums.exists() or sums.is_symlink():  # read now, not after training
+            try:
+                read_sha256sums(sums)
+            except DataError as e:
+                p.error(f"--out {args.out.path}: the hash file beside it cannot be updated: {e}")
+    return recipe
 
+
+def main(argv=None) -> dict:
+    """Parse ``argv``, check it, train, save on rank 0; return the history (every rank)."""
+    p = parser()
+    args = cli.parse(p, argv)
+    recipe = _check(p, args)  # every check before any data is read or any step is taken
+    from . import distributed
+    from .gpt import GPT, GPTConfig
+    from .gpt_checkpoint import gpt_fields, record_sha256
+    from .gpt_data import estimate_loss, shakespeare_data
+    from .gpt_training import train
+    from .seeding import seed_everything
+
+    shape = dict(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head, d_model=args.d_model)
     with distributed.session(args.device) as info:
-        if args.batch_size % info.world_size:
-            p.error(f"--batch-size {args.batch_size} must be a multiple of the {info.world_size} processes")
         if args.threads:
             torch.set_num_threads(args.threads)
         tok, train_ids, val_ids = shakespeare_data()
+        if args.block_size >= len(val_ids):
+            p.error(f"--block-size {args.block_size:,} does not fit the {len(val_ids):,} held-out "
+                    f"characters; it must be smaller")
         seed_everything(args.seed)  # the initial weights: the same command makes the same model
         model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok).to(info.device)
         step_model, rows = data_parallel(model, args.batch_size)
@@ -155,18 +185,25 @@ def main(argv=None) -> dict:
             step_model = torch.compile(step_model)
         distributed.print0(f"training a {sum(p.numel() for p in model.parameters()):,}-parameter GPT on "
                            f"{info.world_size} process(es), {info.device}, global batch {args.batch_size}")
-        history = train(model, train_ids, val_ids, recipe, log=distributed.print0,
-                        step_model=step_model, rows=rows)
+        try:
+            history = train(model, train_ids, val_ids, recipe, log=distributed.print0,
+                            step_model=step_model, rows=rows)
+        except FloatingPointError as e:
+            sys.exit(f"training diverged: {e}; nothing saved. Try a smaller --lr.")
         val = estimate_loss(model, val_ids)  # every held-out window, in float32
         distributed.print0(f"validation loss on all {len(val_ids):,} held-out characters: {val:.4f}")
         if not val < 2 * math.log(tok.vocab_size):  # NaN, or far worse than guessing uniformly
             sys.exit(f"training diverged (validation loss {val:.4g}); nothing saved. Try a smaller --lr.")
         history["full_val_loss"], history["world_size"] = val, info.world_size
-        if args.out is not None and distributed.is_main():
+        if args.out is not None:
             state = {"iters": history["iter"][-1], "val_loss": val, "seed": args.seed,
                      "world_size": info.world_size, "recipe": asdict(recipe)}
-            save_checkpoint(args.out, model, **state)
-            print(f"saved {args.out} (SHA-256 {record_sha256(args.out)})")
+            try:
+                path = distributed.save_checkpoint(args.out, model, **gpt_fields(model, **state))
+                if path is not None:
+                    print(f"saved {path} (SHA-256 {record_sha256(path)})")
+            except OSError as e:
+                sys.exit(f"nothing saved: {e}")
         return history
 
 

@@ -13,19 +13,23 @@ it joins the other processes (gloo on CPUs, NCCL on GPUs) and runs
 ``--batch-size`` is the *global* batch: with W processes each trains on
 ``batch_size / W`` examples per step, and the gradients are averaged, so the
 result matches one process on the whole batch. Only rank 0 prints and saves.
-Every argument is checked before any data is loaded or any process joins.
+Every argument is checked before any data is loaded or any process joins:
+threads (at most the machine's cores), sizes (against the data and an
+estimate of the memory), and ``--out``/``--summary``
+(:func:`textbook_utils.safe_write.check_output`: an existing file is
+replaced only with ``--overwrite``, and the two must differ). No folder is
+created; a loss that turns NaN stops the run and nothing is saved.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import sys
 from pathlib import Path
 
 import torch
 
-from . import checks, distributed
+from . import checks, cli, distributed
 from .data import load_mnist
 from .mlp import ACTIVATIONS, MLP
 from .seeding import seed_everything
@@ -34,22 +38,6 @@ from .training import LOSSES, OPTIMIZERS, fit
 __all__ = ["main", "parser"]
 
 N_TRAIN = 60_000  # MNIST's training images
-
-
-def _positive_int(text: str) -> int:
-    """An argparse ``type``: :func:`textbook_utils.checks.positive_int` of the text."""
-    try:
-        return checks.positive_int(int(text), "the value")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-
-
-def _positive_number(text: str) -> float:
-    """An argparse ``type``: :func:`textbook_utils.checks.positive_number` of the text."""
-    try:
-        return checks.positive_number(float(text), "the value")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}") from None
 
 
 def _sizes(text: str) -> list[int]:
@@ -72,7 +60,7 @@ def _fraction(text: str) -> float:
 
 
 def parser() -> argparse.ArgumentParser:
-    positive_int, positive_number = _positive_int, _positive_number
+    positive_int, positive_number = cli.count, cli.rate
     p = argparse.ArgumentParser(
         prog="python -m textbook_utils.train_mnist",
         description="Train a 784-...-10 MLP on MNIST with textbook_utils.training.fit. Launch with "
@@ -90,45 +78,43 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps")
     p.add_argument("--train-examples", type=positive_int, default=None,
                    help=f"use only the first N training images (at most {N_TRAIN:,})")
-    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads per process (default: PyTorch's; 1 is fastest for small networks)")
-    p.add_argument("--out", type=Path, default=None, help="save the trained weights here (rank 0)")
+    p.add_argument("--device", type=cli.device, default=None,
+                   help="cpu, cuda or mps (default: the best available)")
+    p.add_argument("--seed", type=cli.seed, default=0)
+    p.add_argument("--threads", type=cli.threads, default=None,
+                   help="CPU threads per process, at most the machine's cores "
+                        "(default: PyTorch's; 1 is fastest for small networks)")
+    cli.add_output(p, required=False, help="save the trained weights here (rank 0)")
     p.add_argument("--summary", type=Path, default=None, help="write the history as JSON here (rank 0)")
     return p
 
 
 def _parse(argv) -> argparse.Namespace:
-    """The arguments, with the ones argparse cannot check alone checked here."""
+    """The arguments, with the ones argparse cannot check alone checked here:
+    sizes against the data and the memory, and both outputs (which must
+    differ, and exist only with --overwrite)."""
     p = parser()
-    args = p.parse_args(argv)
+    args = cli.parse(p, argv, outputs=("out", "summary"))
     if args.train_examples is not None and args.train_examples > N_TRAIN:
         p.error(f"--train-examples: MNIST has {N_TRAIN:,} training images, got {args.train_examples:,}")
     if args.batch_size > (args.train_examples or N_TRAIN):
         p.error(f"--batch-size {args.batch_size:,} is larger than the training set "
                 f"({args.train_examples or N_TRAIN:,} images)")
-    if not 0 <= args.seed < 2**32:
-        p.error(f"--seed must be in [0, 2**32), got {args.seed}")
-    for flag, path in (("--out", args.out), ("--summary", args.summary)):
-        if path is None:
-            continue
-        if path.is_dir():
-            p.error(f"{flag} {path} is a directory; give a file name such as {path / 'mnist.pt'}")
-        folder = next(f for f in (path.parent, *path.parent.parents) if f.exists())
-        if not folder.is_dir():
-            p.error(f"{flag} {path}: {folder} is a file, not a directory")
-        if not os.access(folder, os.W_OK):
-            p.error(f"{flag} {path}: cannot write into {folder}")
+    widths = [784, *args.hidden, 10]
+    try:
+        cli.check_memory(cli.mlp_training_bytes(widths, args.batch_size) + 4 * 784 * N_TRAIN,
+                         f"an MLP {'-'.join(map(str, widths))} with --batch-size {args.batch_size}")
+    except ValueError as e:
+        p.error(str(e))
     return args
 
 
 def main(argv=None) -> dict:
-    """Parse ``argv``, train, save (rank 0); return the history (every rank)."""
+    """Parse ``argv``, train, save (rank 0); return the history (every rank).
+
+    A loss that turns NaN or infinite ends the run with a message and exit
+    status 1, and nothing is saved."""
     args = _parse(argv)
-    for path in (args.out, args.summary):   # a missing folder is made now,
-        if path is not None:                 # not after training
-            path.parent.mkdir(parents=True, exist_ok=True)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     with distributed.session(args.device) as info:
@@ -139,20 +125,26 @@ def main(argv=None) -> dict:
             train = (train[0][:args.train_examples], train[1][:args.train_examples])
         distributed.print0(f"training {model.extra_repr()} on {info.world_size} process(es), "
                            f"{info.device}, global batch {args.batch_size}")
-        history = fit(model, train, test, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      optimizer=args.optimizer, loss=args.loss, seed=args.seed,
-                      schedule=None if args.schedule == "none" else args.schedule, eval_train=False,
-                      target_accuracy=args.target_accuracy, max_steps=args.max_steps,
-                      step=distributed.data_parallel)
+        try:
+            history = fit(model, train, test, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                          optimizer=args.optimizer, loss=args.loss, seed=args.seed,
+                          schedule=None if args.schedule == "none" else args.schedule, eval_train=False,
+                          target_accuracy=args.target_accuracy, max_steps=args.max_steps,
+                          step=distributed.data_parallel)
+        except FloatingPointError as e:
+            sys.exit(f"training diverged: {e}; nothing saved. Try a smaller --lr.")
         for e, loss, acc, sec in zip(history["epoch"], history["loss"], history["test_accuracy"],
                                      history["seconds"]):
             distributed.print0(f"epoch {e + 1}: loss {loss:.4f}  test accuracy {acc:.4f}  {sec:.1f} s")
         history["world_size"] = info.world_size
-        if args.out is not None:
-            distributed.save_checkpoint(args.out, model, sizes=model.sizes, activation=model.activation)
-            distributed.print0(f"saved {args.out}")
-        if args.summary is not None and distributed.is_main():
-            args.summary.write_text(json.dumps(history, indent=1))
+        try:
+            if args.out is not None:
+                distributed.save_checkpoint(args.out, model, sizes=model.sizes, activation=model.activation)
+                distributed.print0(f"saved {args.out.path}")
+            if args.summary is not None and distributed.is_main():
+                args.summary.write_json(history)
+        except (OSError, ValueError, FloatingPointError) as e:
+            sys.exit(f"nothing saved: {e}")
         return history
 
 

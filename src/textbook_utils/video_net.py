@@ -19,19 +19,22 @@ chapter reads their results (too long to train live) from a file this
 module's command line writes::
 
     python -m textbook_utils.video_net --seeds 0 1 \
-        --out book/3b1b/results/02_ablation.json
+        --out book/3b1b/results/02_ablation.json --overwrite
+
+(``--overwrite`` replaces the committed file; without it the command refuses.)
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import math
 import platform
-from pathlib import Path
+import sys
 
 import torch
 
+from . import cli
 from .data import load_mnist
 from .device import pick_device
 from .mlp import MLP
@@ -126,11 +129,15 @@ def ablation(train, test, seeds) -> dict:
     """Train every recipe of :data:`ABLATION` for every seed; return the test accuracies.
 
     ``{name: {seed: [test accuracy after epoch 1, 2, ...]}}`` (seeds as strings, as in JSON).
+    A recipe whose loss turns NaN or infinite raises FloatingPointError.
     """
     results = {name: {} for name in ABLATION}
     for seed in seeds:
         for name, recipe in ABLATION.items():
             _, _, history = train_video_net(train, test, recipe, seed=seed, eval_train=False)
+            if not all(math.isfinite(loss) for loss in history["loss"]):
+                raise FloatingPointError(f"{name}, seed {seed}: the loss became {history['loss'][-1]} "
+                                         f"(lr {recipe.lr:g})")
             results[name][str(seed)] = history["test_accuracy"]
             print(f"seed {seed}, {name}: {history['test_accuracy'][-1]:.2%}", flush=True)
     return results
@@ -141,25 +148,25 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="python -m textbook_utils.video_net",
                                 description="Train every recipe of the chapter's ablation; write the "
                                             "test accuracies after every epoch as JSON.")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: fastest for this net)")
-    p.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    args = p.parse_args(argv)
-    if args.out.is_dir():
-        p.error(f"--out {args.out} is a directory; give a file name such as {args.out / 'ablation.json'}")
-    if any(not 0 <= seed < 2**32 for seed in args.seeds):
-        p.error(f"--seeds must be in [0, 2**32), got {args.seeds}")
-    if args.threads < 1:
-        p.error(f"--threads must be at least 1, got {args.threads}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)   # before training, not after
+    p.add_argument("--seeds", type=cli.seed, nargs="+", default=[0, 1])
+    p.add_argument("--threads", type=cli.threads, default=1,
+                   help="CPU threads (default 1: fastest for this net; at most the machine's cores)")
+    cli.add_output(p)
+    args = cli.parse(p, argv)  # every value, and --out, checked before any work
     torch.set_num_threads(args.threads)
-    results = ablation(load_mnist("train"), load_mnist("test"), args.seeds)
+    try:
+        results = ablation(load_mnist("train"), load_mnist("test"), args.seeds)
+    except FloatingPointError as e:
+        sys.exit(f"training diverged: {e}; nothing written")
     record = {"command": "python -m textbook_utils.video_net --seeds "
-                         + " ".join(map(str, args.seeds)) + " --out " + args.out.as_posix(),
+                         + " ".join(map(str, args.seeds)) + " --out " + args.out.path.as_posix(),
               "torch": torch.__version__, "machine": platform.machine(),
               "recipes": {name: dataclasses.asdict(r) for name, r in ABLATION.items()},
               "test_accuracy": results}
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    try:
+        args.out.write_json(record)
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
     return record
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import fraction, non_negative_int, positive_number
+
 
 class SGD:
     def __init__(self, eta: float):
-        self.eta = eta
+        self.eta = positive_number(eta, "eta")
 
     def step(self, w, g):
         return w - self.eta * g
@@ -36,7 +38,8 @@ class SGD:
 
 class Momentum:
     def __init__(self, eta: float, beta: float = 0.9):
-        self.eta, self.beta = eta, beta
+        self.eta = positive_number(eta, "eta")
+        self.beta = fraction(beta, "beta")
         self.z = 0.0  # the velocity: a decaying sum of past gradients
 
     def step(self, w, g):
@@ -46,7 +49,8 @@ class Momentum:
 
 class RMSProp:
     def __init__(self, eta: float, rho: float = 0.9, eps: float = 1e-8):
-        self.eta, self.rho, self.eps = eta, rho, eps
+        self.eta, self.rho = positive_number(eta, "eta"), fraction(rho, "rho")
+        self.eps = positive_number(eps, "eps")
         self.v = 0.0  # running mean of g^2, one per weight
 
     def step(self, w, g):
@@ -74,7 +78,7 @@ def descend(rule, grad, x0, n_steps: int) -> np.ndarray:
     """x_{k+1} = rule.step(x_k, grad(x_k)); the path (n_steps + 1, d)."""
     x = np.asarray(x0, dtype=np.float64)
     path = [x]
-    for k in range(n_steps):
+    for k in range(non_negative_int(n_steps, "n_steps")):
         x = rule.step(x, grad(x))
         path.append(x)
     return np.array(path)
