@@ -20,25 +20,22 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import math
 import os
 import platform
-import tempfile
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import torch
 
+from . import cli
 from .buildup import RUNGS, build
 from .gpt import GPTConfig
-from .gpt_checkpoint import check_output_path
 from .gpt_data import shakespeare_data
 from .gpt_training import Recipe, train
 from .seeding import seed_everything, training_seed
 
-__all__ = ["RECIPE", "SEEDS", "main", "run_rung", "write_json"]
+__all__ = ["RECIPE", "SEEDS", "main", "run_rung"]
 
 #: the book's recipe, shortened: 300 steps of 12 windows of 64 characters
 RECIPE = Recipe(iters=300, eval_interval=50, eval_blocks=150)
@@ -71,59 +68,36 @@ def run_rung(rung, seed, train_ids, val_ids, *, cfg=None, recipe=RECIPE,
     return history, n_weights
 
 
-def write_json(path, record) -> None:
-    """Write record as JSON to path, all at once: into a temporary file
-    beside it, then renamed over it (a reader never sees half a file)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(record, indent=1) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def main(argv=None) -> dict:
     """``python -m textbook_utils.buildup_runs --out FILE``: the table."""
     p = argparse.ArgumentParser(
         prog=COMMAND, description="Train every rung of the transformer's "
         "build-up with one recipe and several seeds; write the validation "
         "curves as JSON.")
-    p.add_argument("--out", type=Path, required=True,
-                   help="the JSON file to write")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace --out if it exists")
-    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    p.add_argument("--iters", type=int, default=RECIPE.iters,
+    cli.add_output(p)
+    p.add_argument("--seeds", type=cli.seed, nargs="+", default=list(SEEDS))
+    p.add_argument("--iters", type=cli.count, default=RECIPE.iters,
                    help=f"steps per run (default {RECIPE.iters})")
-    p.add_argument("--eval-interval", type=int,
+    p.add_argument("--eval-interval", type=cli.count,
                    default=RECIPE.eval_interval)
-    p.add_argument("--eval-blocks", type=int, default=RECIPE.eval_blocks,
+    p.add_argument("--eval-blocks", type=cli.count, default=RECIPE.eval_blocks,
                    help="held-out windows per evaluation")
     p.add_argument("--rungs", nargs="+", default=list(RUNGS),
                    choices=list(RUNGS), metavar="RUNG",
                    help=f"which rungs (default all: {', '.join(RUNGS)})")
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--n-layer", type=int, default=4)
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--d-model", type=cli.count, default=128)
+    p.add_argument("--n-layer", type=cli.count, default=4)
+    p.add_argument("--threads", type=cli.threads, default=1,
                    help="CPU threads (default 1: on a busy two-core machine "
                    "two threads were ten times slower)")
-    args = p.parse_args(argv)
-    try:  # every check before any training
-        check_output_path(args.out, overwrite=args.overwrite)
+    args = cli.parse(p, argv)  # --out checked before any work
+    try:  # every other check before any training
         recipe = replace(RECIPE, iters=args.iters,
                          eval_interval=args.eval_interval,
                          eval_blocks=args.eval_blocks)
         cfg = GPTConfig(vocab_size=65, d_model=args.d_model,
                         n_layer=args.n_layer)
-        for seed in args.seeds:
-            training_seed(seed)
-        if args.threads < 1:
-            raise ValueError(f"--threads must be at least 1: {args.threads}")
-    except (OSError, TypeError, ValueError) as error:
+    except (TypeError, ValueError) as error:
         p.error(str(error))
     torch.set_num_threads(args.threads)
     _, train_ids, val_ids = shakespeare_data()
@@ -132,14 +106,18 @@ def main(argv=None) -> dict:
     for rung in args.rungs:
         runs[rung] = {"seeds": {}}
         for seed in args.seeds:
-            history, n = run_rung(rung, seed, train_ids, val_ids, cfg=cfg,
-                                  recipe=recipe)
+            try:
+                history, n = run_rung(rung, seed, train_ids, val_ids,
+                                      cfg=cfg, recipe=recipe)
+            except FloatingPointError as error:
+                raise SystemExit(f"{rung}, seed {seed} diverged: {error}; "
+                                 "nothing written")
             runs[rung]["weights"] = n
             runs[rung]["seeds"][str(seed)] = history
             print(f"{rung:>13}  seed {seed}  val "
                   f"{history['val_loss'][-1]:.3f}  "
                   f"{history['seconds'][-1]:5.1f} s", flush=True)
-    command = [*COMMAND.split(), "--out", args.out.as_posix()]
+    command = [*COMMAND.split(), "--out", args.out.path.as_posix()]
     for flag in ("seeds", "iters", "eval_interval", "eval_blocks", "rungs",
                  "d_model", "n_layer", "threads"):
         value = getattr(args, flag)
@@ -159,7 +137,10 @@ def main(argv=None) -> dict:
         "recipe": {k: v for k, v in asdict(recipe).items() if k != "seed"},
         "runs": runs,
     }
-    write_json(args.out, record)
+    try:
+        args.out.write_json(record)  # whole, or not at all (safe_write)
+    except (OSError, ValueError) as error:
+        raise SystemExit(str(error))
     return record
 
 

@@ -18,17 +18,15 @@ run it on a machine nothing else is using.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from .checks import positive_int
+from . import cli
 from .gpt import GPT, GPTConfig
 from .kv_cache import flops_per_token, generate_cached
 
@@ -76,21 +74,16 @@ def main(argv=None) -> dict:
         prog="python -m textbook_utils.kv_cache_timing",
         description="Time GPT generation with and without a key-value cache "
                     "for several context windows; write the medians as JSON.")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="the JSON file to write")
-    parser.add_argument("--windows", type=int, nargs="+",
+    cli.add_output(parser)
+    parser.add_argument("--windows", type=cli.count, nargs="+",
                         default=[64, 128, 256, 512, 1024],
                         help="context windows to time (tokens)")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--repeats", type=cli.count, default=3,
                         help="timed runs per window; the median is kept")
-    args = parser.parse_args(argv)
-    if args.out.is_dir() or not args.out.parent.is_dir():
-        parser.error(f"--out must be a file in an existing folder, "
-                     f"got {args.out}")
-    windows = [positive_int(n, "--windows") for n in args.windows]
+    args = cli.parse(parser, argv)  # --out checked before any work
+    windows, repeats = args.windows, args.repeats
     if min(windows) < 2:
         parser.error("every window must hold at least 2 tokens")
-    repeats = positive_int(args.repeats, "--repeats")
     t0 = time.perf_counter()
     rows = [time_window(n, repeats) for n in windows]
     results = {
@@ -105,11 +98,11 @@ def main(argv=None) -> dict:
                     "date": time.strftime("%Y-%m-%d"),
                     "load_average": round(os.getloadavg()[0], 2)},
     }
-    with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False,
-                                     suffix=".tmp") as f:
-        f.write(json.dumps(results, indent=1) + "\n")
-    os.replace(f.name, args.out)                        # whole file or none
-    print(f"{results['seconds_total']:.0f} s; wrote {args.out}")
+    try:
+        args.out.write_json(results)           # whole, or not at all
+    except (OSError, ValueError) as error:
+        raise SystemExit(str(error))
+    print(f"{results['seconds_total']:.0f} s; wrote {args.out.path}")
     return results
 
 
