@@ -1,6 +1,20 @@
-// Search snippets from a page's text, not from its header buttons or navigation
-// (scripts/site_search.py adds this file to the search page only).
+// Search results: each page once, with a snippet from its text, not from its
+// header buttons or navigation (scripts/site_search.py adds this file to the
+// search page only).
 (() => {
+  // A page whose title and text both match would be listed twice (a numbered
+  // section title is not the page's title): keep each page's best result.
+  // Results come sorted by ascending score, the best last.
+  const search = Search._performSearch;
+  Search._performSearch = (...args) => {
+    const seen = new Set();
+    return search(...args).reverse().filter(([docname]) => {
+      if (seen.has(docname)) return false;
+      seen.add(docname);
+      return true;
+    }).reverse();
+  };
+
   const cutFromText = Search.htmlToText;
   const notText = [
     ".bd-header-article",   // launch, download and source buttons

@@ -7,6 +7,9 @@ Two things the default search of Jupyter Book's theme gets wrong for this book:
   names a term lists "Glossary" once for the entry and once for the page's
   text. The entries stay in the book's index (``genindex.html`` and the PDF's
   index); they are left out of the *search* index only.
+* **A page listed twice.** A page whose numbered section title and whose
+  text both match is listed once for each; ``search-snippets.js`` keeps each
+  page's best-scoring result.
 * **Snippets that start with button text.** A snippet is cut from the page's
   main element, which in this theme begins with the header's buttons (launch,
   download, source). ``search-snippets.js``, beside this file, removes those

@@ -18,7 +18,8 @@ import torch
 __all__ = ["cosine_matrix", "offset_share", "position_spectrum", "sinusoidal"]
 
 
-def sinusoidal(n_positions: int, d: int, base: float = 10_000.0) -> torch.Tensor:
+def sinusoidal(n_positions: int, d: int,
+               base: float = 10_000.0) -> torch.Tensor:
     """The (n_positions, d) encoding of Vaswani et al.: components 2i and
     2i + 1 of position p are sin and cos of p / base^(2i / d), one frequency
     per pair, from 1 radian per position down to about 1 / base."""
