@@ -1,5 +1,6 @@
-"""Shared fixtures for the unit tests of textbook_utils."""
+"""Shared fixtures for the unit tests of textbook_utils and the browser tests."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -41,3 +42,34 @@ def small():
     cfg = GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2,
                     n_head=2, d_model=32)
     return GPT(cfg, tok)
+
+
+#: Debian's Chromium (the test command installs it: scripts/system_packages.sh test)
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",  # containers give /dev/shm only 64 MB
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, one per test process, shared by the site and JupyterLab tests."""
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. The browser tests drive Debian's Chromium, which the "
+            "README's test command installs (bash scripts/system_packages.sh test); or set $CHROMIUM "
+            "to a Chromium binary."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

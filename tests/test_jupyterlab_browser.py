@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from test_site_browser import CHAPTERS, SCREENSHOTS, TIMEOUT_MS, browser  # noqa: F401  (the fixture)
+from test_site_browser import CHAPTERS, SCREENSHOTS, TIMEOUT_MS
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -121,7 +121,7 @@ def _markdown(chapter: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def lab_page(browser, lab):  # noqa: F811
+def lab_page(browser, lab):
     """JupyterLab loaded once in the browser, with a fresh workspace."""
     url, token = lab
     context = browser.new_context(viewport={"width": 1280, "height": 900})

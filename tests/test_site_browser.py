@@ -15,18 +15,17 @@ navigation; that the search box finds it; and that the dark-mode toggle
 switches the theme. A screenshot of each page is saved in
 ``_build/screenshots/`` for people to look at.
 
-Chromium comes from Debian (``apt-get install chromium``; ``.ci/run`` installs
-it). Playwright never downloads a browser here: it is pointed at
-``/usr/bin/chromium`` (or ``$CHROMIUM``).
+Chromium comes from Debian (the README's test command installs it). Playwright
+never downloads a browser here: the ``browser`` fixture (tests/conftest.py,
+shared with the JupyterLab tests) points it at ``/usr/bin/chromium`` (or
+``$CHROMIUM``).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -41,17 +40,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 from toc import toc_entries  # noqa: E402  (scripts/toc.py: the one TOC reader)
 SCREENSHOTS = REPO / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",  # containers give /dev/shm only 64 MB
-]
 TIMEOUT_MS = 60_000  # generous: CI machines may be busy
 
 
@@ -99,22 +87,6 @@ def base_url(site) -> str:
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}. The browser tests drive Debian's Chromium: install it with "
-            "`sudo apt-get install -y chromium` (or set $CHROMIUM to a Chromium binary). "
-            ".ci/run installs it on CI machines."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 class Visit:
