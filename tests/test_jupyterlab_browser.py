@@ -8,7 +8,9 @@ dropdowns and math. Numbers in the prose are written out as text
 links, so nothing depends on the website's build.
 
 These tests start JupyterLab as the README does (on 127.0.0.1, with a token,
-and a throw-away settings and workspace folder), open every chapter of
+and a throw-away settings and workspace folder) on a copy of ``book/`` —
+JupyterLab saves what it opens, so the tests never point it at the
+repository's own files — open every chapter of
 ``_toc.yml`` in headless Chromium, and check the rendered Markdown: no raw
 role or directive markup, no raw TeX, every admonition of the source rendered
 as a box, and every number the prose quotes shown. A screenshot of each
@@ -21,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -72,12 +75,14 @@ def _get(url: str) -> bytes:
 def lab(tmp_path_factory):
     """JupyterLab serving book/, as the README starts it; its URL and token."""
     home = tmp_path_factory.mktemp("jupyterlab")
+    book = home / "book"  # a copy: JupyterLab writes what it opens (kernel names, autosave)
+    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     token, port = secrets.token_hex(16), _free_port()
     env = {**os.environ,
            "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
-    command = [str(Path(sys.executable).with_name("jupyter")), "lab", "book/", "--no-browser",
+    command = [str(Path(sys.executable).with_name("jupyter")), "lab", str(book), "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}",
                # Lets the tests open chapters through JupyterLab's own commands,
@@ -86,7 +91,7 @@ def lab(tmp_path_factory):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = open(home / "jupyterlab.log", "w")
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
