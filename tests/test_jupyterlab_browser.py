@@ -77,6 +77,11 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyterlab")
     book = home / "book"  # a copy: JupyterLab writes what it opens (kernel names, autosave)
     shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    # No news or update pop-ups over the screenshots.
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     token, port = secrets.token_hex(16), _free_port()
     env = {**os.environ,
            "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
@@ -167,5 +172,8 @@ def test_chapter_reads_in_jupyterlab_as_on_the_website(lab, lab_page, chapter):
         missing = [q for q in quoted if q.replace("\\", "") not in text]
         assert missing == [], f"numbers the prose quotes but JupyterLab does not show: {missing[:5]}"
     finally:
-        page.evaluate("async () => { await window.jupyterapp.commands.execute('application:close-all'); }")
+        # Close without saving (opening marks a notebook changed: its kernel's name).
+        page.evaluate("""() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+            if (w.context) { w.context.model.dirty = false; }
+            w.dispose(); } }""")
         _shut_down_kernels(url, token)
