@@ -40,13 +40,17 @@ def test_committed_executed_top_to_bottom_without_errors(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
-def test_every_figure_has_alt_text(path):
+def test_every_figure_has_alt_text_and_a_caption(path):
     nb = json.loads(path.read_text())
     for cell in _code_cells(nb):
         has_image = any("image/png" in o.get("data", {}) for o in cell["outputs"])
         if has_image:
             alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
             assert len(alt) > 20, f"figure without alt text in cell: {''.join(cell['source'])[:80]!r}"
+            hidden = {"remove-cell", "remove-output"} & set(cell["metadata"].get("tags", []))
+            caption = cell["metadata"].get("mystnb", {}).get("figure", {}).get("caption", "")
+            assert hidden or len(caption) > 20, \
+                f"figure without a caption (mystnb.figure.caption) in cell: {''.join(cell['source'])[:80]!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
