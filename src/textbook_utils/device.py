@@ -6,15 +6,18 @@ committed outputs are produced on a CPU.
 
 Override the automatic choice with an argument, ``pick_device("cpu")``, or for
 a whole session with the environment variable ``TEXTBOOK_DEVICE=cpu``.
+:func:`cpu_name` names the processor, for the record a timing keeps of its machine.
 """
 
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
 import torch
 
-__all__ = ["DEVICE_ENV", "pick_device"]
+__all__ = ["DEVICE_ENV", "cpu_name", "pick_device"]
 
 DEVICE_ENV = "TEXTBOOK_DEVICE"
 _KINDS = ("auto", "cpu", "cuda", "mps")
@@ -79,3 +82,14 @@ def pick_device(preferred: str | torch.device | None = None) -> torch.device:
             f"available here; use 'cpu' or 'auto'"
         )
     return device
+
+
+def cpu_name() -> str:
+    """The processor's model name, as the operating system reports it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

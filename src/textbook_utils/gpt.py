@@ -173,6 +173,19 @@ class GPT(nn.Module):
             x = block(x)
         return torch.stack(patterns)
 
+    @staticmethod
+    def sample_next(logits, temperature=1.0, top_k=None, generator=None):
+        """The next token ids (B, 1) from the last position's logits (B, V):
+        sampled from softmax(logits / temperature) among the top_k largest,
+        or the argmax when temperature is 0."""
+        if top_k is not None:
+            kth = logits.topk(min(top_k, logits.shape[-1])).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, -math.inf)
+        if temperature == 0:
+            return logits.argmax(-1, keepdim=True)  # (B, 1)
+        p = torch.softmax(logits / temperature, dim=-1)  # (B, V)
+        return torch.multinomial(p.cpu(), 1, generator=generator)
+
     @torch.no_grad()
     def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None,
                  generator=None):
@@ -189,14 +202,7 @@ class GPT(nn.Module):
         self.eval()
         for _ in range(max_new_tokens):
             logits = self(idx[:, -self.cfg.block_size:])[0][:, -1]  # (B, V)
-            if top_k is not None:
-                kth = logits.topk(min(top_k, logits.shape[-1])).values[:, -1:]
-                logits = logits.masked_fill(logits < kth, -math.inf)
-            if temperature == 0:
-                nxt = logits.argmax(-1, keepdim=True)  # (B, 1)
-            else:
-                p = torch.softmax(logits / temperature, dim=-1)  # (B, V)
-                nxt = torch.multinomial(p.cpu(), 1, generator=generator)
+            nxt = self.sample_next(logits, temperature, top_k, generator)
             idx = torch.cat([idx, nxt.to(idx.device)], dim=1)
         self.train(was_training)
         if isinstance(prompt, str):

@@ -87,14 +87,8 @@ def generate_cached(model, prompt, max_new_tokens, temperature=1.0,
     cache = []
     logits = forward_cached(model, idx, cache)         # prefill: (B, V)
     for step in range(max_new_tokens):
-        if top_k is not None:
-            kth = logits.topk(min(top_k, logits.shape[-1])).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, -math.inf)
-        if temperature == 0:
-            nxt = logits.argmax(-1, keepdim=True)      # (B, 1)
-        else:
-            p = torch.softmax(logits / temperature, dim=-1)
-            nxt = torch.multinomial(p.cpu(), 1, generator=generator)
+        # the same choice as GPT.generate makes, from the same logits
+        nxt = model.sample_next(logits, temperature, top_k, generator)
         nxt = nxt.to(idx.device)
         idx = torch.cat([idx, nxt], dim=1)
         if step < max_new_tokens - 1:                  # the last needs none

@@ -22,26 +22,15 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
 from . import cli
+from .device import cpu_name
 from .gpt import GPT, GPTConfig
 from .kv_cache import flops_per_token, generate_cached
 
-__all__ = ["cpu_name", "main", "time_window"]
-
-
-def cpu_name() -> str:
-    """The processor's model name, as the operating system reports it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+__all__ = ["main", "time_window"]
 
 
 def time_window(n: int, repeats: int = 3, seed: int = 0) -> dict:

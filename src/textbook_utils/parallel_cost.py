@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import socket
 import statistics
 import tempfile
@@ -46,9 +45,10 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from . import cli
+from .device import cpu_name
 from .checks import positive_int
 
-__all__ = ["WORKLOADS", "cpu_name", "fit_allreduce", "matmul_seconds", "measure", "measure_all", "median_of", "mlp",
+__all__ = ["WORKLOADS", "fit_allreduce", "matmul_seconds", "measure", "measure_all", "median_of", "mlp",
            "ring_allreduce_seconds", "step_seconds", "main"]
 
 #: name: (layer widths, global batch). The first is chapter 2's network.
@@ -208,17 +208,6 @@ def measure(world_size: int = 2, *, threads: int = 1, workloads=None, steps: int
         results = json.loads(out_path.read_text())
     results["allreduce"] = {int(k): v for k, v in results["allreduce"].items()}
     return results
-
-
-def cpu_name() -> str:
-    """The processor's model name, as the operating system reports it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _busy(seconds: float) -> None:

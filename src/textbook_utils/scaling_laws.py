@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from . import cli
-from .parallel_cost import cpu_name
+from .device import cpu_name
 from .gpt import GPT, GPTConfig
 from .gpt_data import shakespeare_data
 from .gpt_training import Recipe, train
