@@ -27,7 +27,6 @@ backpropagation; this module only sets it up:
 - :func:`shard` (this rank's slice of a global batch), :func:`wrap` (DDP),
   :func:`mean_over_ranks` (average a logged number);
 - :func:`data_parallel`: the step of ``training.fit`` built from those three;
-- :func:`launch_local`: ``torchrun`` on this machine, from Python (the chapter's timings);
 - :func:`save_checkpoint` / :func:`load_state_dict`: written by rank 0 only,
   without DDP's ``module.`` prefix, so a checkpoint from a distributed run loads
   in a single process and vice versa (``torch.load(..., weights_only=True)``).
@@ -43,9 +42,6 @@ import contextlib
 import datetime
 import errno
 import os
-import socket
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +54,7 @@ from .training import train_step
 
 __all__ = ["DistInfo", "backend_for", "data_parallel", "is_distributed", "is_main", "launched", "load_state_dict",
            "mean_over_ranks", "print0", "rank", "save_checkpoint", "session", "setup", "shard", "teardown",
-           "unwrap", "weighted", "world_size", "wrap", "launch_local"]
+           "unwrap", "weighted", "world_size", "wrap"]
 
 #: environment variables torchrun sets for every worker
 LAUNCH_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -330,30 +326,3 @@ def load_state_dict(path, model: torch.nn.Module | None = None) -> dict:
         unwrap(model).load_state_dict(state)
     return ckpt
 
-
-def launch_local(module: str, args=(), *, nproc: int = 2, threads: int = 1,
-                 timeout_s: float = 600.0) -> subprocess.CompletedProcess:
-    """Run ``torchrun --nproc_per_node=nproc -m module args`` on this machine and wait.
-
-    The processes meet at 127.0.0.1 on a free port; each may use ``threads``
-    CPU threads (``OMP_NUM_THREADS``). Returns the finished process (its
-    ``stdout`` holds rank 0's lines); raises ``RuntimeError`` with the end of
-    the launcher's output if any rank failed, and
-    ``subprocess.TimeoutExpired`` after ``timeout_s`` seconds.
-    """
-    if not isinstance(module, str) or not module:
-        raise TypeError(f"module must be a module name such as 'textbook_utils.train_mnist', got {module!r}")
-    for name, value in (("nproc", nproc), ("threads", threads)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
-           "--master_addr=127.0.0.1", f"--master_port={port}", "-m", module, *map(str, args)]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s)
-    if done.returncode != 0:
-        raise RuntimeError(f"torchrun exited with code {done.returncode}:\n{done.stdout[-2000:]}\n"
-                           f"{done.stderr[-4000:]}")
-    return done
