@@ -43,6 +43,8 @@ import re
 import sys
 from pathlib import Path
 
+from check_pdf import chapter_title  # scripts/: the one reader of a chapter's title
+
 REPO = Path(__file__).resolve().parents[1]
 RECORD = "application/papermill.record/text/plain"
 ROLE = re.compile(r"\{glue(?::text)?\}`([\w.-]+)`")
@@ -77,25 +79,12 @@ def span(name: str, text: str) -> str:
     return f'<span data-glue="{name}">{as_prose(text)}</span>'
 
 
-def title(path: Path) -> str:
-    """The first heading of a chapter (notebook or Markdown page)."""
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text())["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text()
-    heading = re.search(r"^# (.+)$", text, re.M)
-    if heading is None:
-        raise SystemExit(f"{path} has no '# ' heading to name a link after")
-    return heading.group(1).strip()
-
-
 def link(target: str, text: str | None, path: Path) -> str:
     """A ``{doc}`` role's target as a Markdown link to the chapter's file."""
     for suffix in (".ipynb", ".md"):
         file = (path.parent / target).with_suffix(suffix)
         if file.is_file():
-            return f"[{text or title(file)}]({target}{suffix})"
+            return f"[{text or chapter_title(file)}]({target}{suffix})"
     raise SystemExit(f"{path}: {{doc}}`{target}` names no chapter (.ipynb or .md) beside it")
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+import portable_prose  # noqa: E402  (scripts/ is not a package; the glued records and prose)
+
 NOTEBOOKS = sorted(p for p in (REPO / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
@@ -102,7 +105,6 @@ ONE_PLURAL = re.compile(rf"(?<![\d.,])\b1 ({PLURALS})\b")
 #: (a printed tensor is a fine thing to show; a glued one-line value is a number slot).
 REPR = re.compile(r"\bnp\.(?:u?int|float|bool|str)\w*\(|\bnp\.True_|\bnp\.False_")
 SLOT_REPR = re.compile(r"^'?(?:tensor|array)\(")
-GLUE = "application/papermill.record/text/plain"
 
 
 def _shown_texts(nb):
@@ -111,21 +113,10 @@ def _shown_texts(nb):
         for out in cell.get("outputs", []):
             if out["output_type"] == "stream":
                 yield "".join(out["text"])
-            for key in ("text/plain", GLUE):
+            for key in ("text/plain", portable_prose.RECORD):
                 if key in out.get("data", {}):
                     value = out["data"][key]
                     yield "".join(value) if isinstance(value, list) else value
-
-
-def _glued(nb):
-    names = {}
-    for cell in _code_cells(nb):
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and GLUE in out.get("data", {}):
-                value = out["data"][GLUE]
-                names[name] = ("".join(value) if isinstance(value, list) else value).strip("'\"")
-    return names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
@@ -134,18 +125,15 @@ def test_shown_numbers_read_as_prose(path):
     nb = json.loads(path.read_text())
     texts = list(_shown_texts(nb))
     reprs = [m.group(0) for t in texts for m in REPR.finditer(t)]
-    reprs += [v for v in _glued(nb).values() if "\n" not in v and SLOT_REPR.match(v)]
+    reprs += [v for v in portable_prose.records(nb).values() if "\n" not in v and SLOT_REPR.match(v)]
     assert reprs == [], f"Python reprs shown on the page: {reprs[:5]}"
     slips = [m.group(0) for t in texts for m in ONE_PLURAL.finditer(t)]
-    glued = _glued(nb)
+    glued = portable_prose.records(nb)
     for m in re.finditer(r"\{glue:text\}`([\w.-]+)(?::[^`]*)?`\s+([A-Za-z]+)", _markdown(nb)):
         if glued.get(m.group(1)) == "1" and re.fullmatch(PLURALS, m.group(2)):
             slips.append(f"{{glue:text}}`{m.group(1)}` {m.group(2)} (glued value 1)")
     assert slips == [], f"singular/plural slips: {slips[:5]}"
 
-
-sys.path.insert(0, str(REPO / "scripts"))
-import portable_prose  # noqa: E402  (scripts/ is not a package)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
