@@ -152,8 +152,9 @@ def test_chapter_reads_in_jupyterlab_as_on_the_website(lab, lab_page, chapter):
     source = "\n".join(cells)
     try:
         path = Path(chapter).relative_to("book").with_suffix(".ipynb").as_posix()
-        page.evaluate("async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
-                      path)
+        # Opened as a reader opens it, but with no kernel: these tests read the Markdown only.
+        page.evaluate("""async path => { await window.jupyterapp.commands.execute('docmanager:open',
+                          {path, kernelPreference: {shouldStart: false}}); }""", path)
         page.wait_for_function(_ALL_RENDERED, arg=len(cells))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"jupyterlab__{chapter.replace('/', '__')}.png"))

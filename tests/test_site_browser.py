@@ -12,8 +12,9 @@ with no console errors and no failed or blocked requests; that no raw TeX is
 left in its text; that every image loaded and has alt text; that every widget
 output shows a rendered view; that it has a title and a link in the
 navigation; that the search box finds it; and that the dark-mode toggle
-switches the theme. A screenshot of each page is saved in
-``_build/screenshots/`` for people to look at.
+switches the theme. A screenshot of each page's first screen is saved in
+``_build/screenshots/`` for people to look at (of the whole page with
+``TEXTBOOK_FULL_SCREENSHOTS=1``: several seconds a page, so not by default).
 
 Chromium comes from Debian (the README's test command installs it). Playwright
 never downloads a browser here: the ``browser`` fixture (tests/conftest.py,
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import subprocess
 import sys
@@ -41,6 +43,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from toc import toc_entries  # noqa: E402  (scripts/toc.py: the one TOC reader)
 SCREENSHOTS = REPO / "_build" / "screenshots"
 TIMEOUT_MS = 60_000  # generous: CI machines may be busy
+FULL_SCREENSHOTS = os.environ.get("TEXTBOOK_FULL_SCREENSHOTS") == "1"
 
 
 def _toc_entries() -> list[str]:
@@ -181,7 +184,7 @@ def visits(browser, base_url):
         if page not in opened:
             v = Visit(browser, base_url).open(_page_file(page))
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=True)
+            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=FULL_SCREENSHOTS)
             opened[page] = v
         return opened[page]
 
@@ -350,30 +353,84 @@ def _search_term(heading: str) -> str:
     return max(words, key=len)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_search_box_finds_the_page(browser, base_url, page):
-    # A fresh visit, since searching leaves the page; the search box needs no images or math.
+class _Heading(HTMLParser):
+    """The text of a built page's first <h1> (without its "#" permalink)."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.text = 0, ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h1" and not self.text:
+            self.depth = 1
+        elif self.depth and tag == "a" and "headerlink" in (dict(attrs).get("class") or ""):
+            self.depth += 100  # skip the permalink's text
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.depth > 100:
+            self.depth -= 100
+        elif tag == "h1" and self.depth:
+            self.depth = 0
+
+    def handle_data(self, data):
+        if 0 < self.depth < 100:
+            self.text += data
+
+
+def _heading(site: Path, page: str) -> str:
+    parser = _Heading()
+    parser.feed((site / _page_file(page)).read_text())
+    return parser.text.strip()
+
+
+@pytest.fixture(scope="module")
+def search_tab(browser, base_url):
+    """One tab for the searches: a reader's search ends on search.html, whatever page it began on."""
+    v = Visit(browser, base_url)
+    yield v
+    v.close()
+
+
+def _search_results(v: Visit) -> list[str]:
+    v.page.wait_for_function(
+        "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')")
+    return v.page.evaluate("() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.href)")
+
+
+def test_the_search_box_on_a_page_opens_the_results(browser, base_url):
+    """Typed into the search dialog of a chapter, a word lists the chapter among the results."""
+    page = CHAPTERS[0]
     v = Visit(browser, base_url).open(_page_file(page), settle=False)
     try:
         heading = v.page.locator("article h1").first.inner_text().strip().rstrip("#").strip()
-        term = _search_term(heading)
         v.page.locator("button.search-button__button:visible").first.click()
         box = v.page.locator("#pst-search-dialog input[name='q']")
-        box.fill(term)
+        box.fill(_search_term(heading))
         box.press("Enter")
         v.page.wait_for_url(re.compile(r"search\.html\?q="))
-        v.page.wait_for_function(
-            "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')")
-        results = v.page.evaluate("() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.href)")
         target = urlsplit(base_url + _page_file(page)).path
-        assert any(urlsplit(href).path == target for href in results), \
-            f"searching {term!r} did not find {page}: {results}"
+        assert any(urlsplit(href).path == target for href in _search_results(v))
         v.page.wait_for_load_state("networkidle")
         # (Leaving the page mid-load aborts its requests, so only errors and blocked requests count here.)
         http_errors = [f for f in v.failed_requests if "(HTTP " in f]
         assert v.console_errors == [] and http_errors == [] and v.blocked_requests == []
     finally:
         v.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_search_finds_the_page(site, search_tab, base_url, page):
+    """The longest word of each page's title finds that page (the search box's request, sent directly)."""
+    heading = _heading(site, page)
+    term = _search_term(heading)
+    v = search_tab
+    v.open(f"search.html?q={quote(term)}", settle=False)
+    results = _search_results(v)
+    target = urlsplit(base_url + _page_file(page)).path
+    assert any(urlsplit(href).path == target for href in results), \
+        f"searching {term!r} (from the title {heading!r}) did not find {page}: {results}"
+    http_errors = [f for f in v.failed_requests if "(HTTP " in f]
+    assert v.console_errors == [] and http_errors == [] and v.blocked_requests == []
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
