@@ -33,9 +33,9 @@ import time
 
 import numpy as np
 
-from textbook_utils.data import load_mnist
-from textbook_utils.scratch import Network, one_hot
-from textbook_utils.seeding import training_seed
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.scratch import Network, one_hot
+from textbook_utils.tools.seeding import training_seed
 
 
 def sigmoid(z):

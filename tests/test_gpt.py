@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.tokenizers import CharTokenizer
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.lessons.tokenizers import CharTokenizer
 
 TEXT = "to be or not to be, that is the question. " * 40
 

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import data
-from textbook_utils.optim import (SGD, Momentum, RMSProp, descend, heavy_ball_parameters, heavy_ball_rate,
-                                  nesterov_parameters, nesterov_rate)
+from textbook_utils.tools import data
+from textbook_utils.lessons.optim import (SGD, Momentum, RMSProp, descend,
+                                          heavy_ball_parameters,
+                                          heavy_ball_rate, nesterov_parameters,
+                                          nesterov_rate)
 
 
 @pytest.mark.parametrize("prompt", ["", torch.zeros(1, 0, dtype=torch.long), torch.tensor([1, 2, 3]), [1, 2]])

@@ -1,10 +1,11 @@
-"""textbook_utils.rnn: the unrolled tiny RNN computes what an Elman RNN computes, and learns to add."""
+"""textbook_utils.lessons.rnn: the unrolled tiny RNN computes what an Elman RNN computes, and learns to add."""
 
 import numpy as np
 import pytest
 import torch
 
-from textbook_utils.rnn import TinyRNN, binary_addition_data, bits_to_ints, ints_to_bits
+from textbook_utils.lessons.rnn import (TinyRNN, binary_addition_data,
+                                        bits_to_ints, ints_to_bits)
 
 
 def test_forward_agrees_with_torch_nn_rnn():

@@ -1,11 +1,12 @@
-"""textbook_utils.scratch: the network's shapes, parameter count and forward pass."""
+"""textbook_utils.lessons.scratch: the network's shapes, parameter count and forward pass."""
 
 import math
 
 import numpy as np
 import pytest
 
-from textbook_utils.scratch import Network, one_hot, relu, sigmoid, sigmoid_prime
+from textbook_utils.lessons.scratch import (Network, one_hot, relu, sigmoid,
+                                            sigmoid_prime)
 
 
 def test_3b1b_network_has_13002_parameters():
