@@ -76,22 +76,19 @@ def standardise(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np
 def cross_validate(fit_predict, X, y, *, n_folds: int = 5, seed: int = 0) -> np.ndarray:
     """Accuracy of ``fit_predict`` on each of ``n_folds`` stratified folds: shape (n_folds,).
 
-    Each class's rows are shuffled (seeded) and dealt round-robin into folds,
-    so every fold has the classes in about the data's proportions.
+    The folds are scikit-learn's ``StratifiedKFold`` (shuffled, seeded): every
+    fold has the classes in about the data's proportions.
     """
+    from sklearn.model_selection import StratifiedKFold
+
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or y.shape != (len(X),):
         raise ValueError(f"X must be (n, p) and y (n,), got {X.shape} and {y.shape}")
     if isinstance(n_folds, bool) or not isinstance(n_folds, int) or not 2 <= n_folds <= np.bincount(y).min():
         raise ValueError(f"n_folds must be an integer from 2 to the smallest class size, got {n_folds!r}")
-    rng = np.random.default_rng(seed)
-    fold = np.empty(len(y), dtype=np.int64)
-    for c in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == c))
-        fold[rows] = np.arange(len(rows)) % n_folds
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     scores = []
-    for k in range(n_folds):
-        train, test = fold != k, fold == k
+    for train, test in folds.split(X, y):
         pred = np.asarray(fit_predict(X[train], y[train], X[test]))
         scores.append(float((pred == y[test]).mean()))
     return np.array(scores)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -43,10 +42,12 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
+from torch.nn.functional import cross_entropy
 
 from textbook_utils.tools import cli
 from textbook_utils.tools.device import cpu_name
 from textbook_utils.tools.checks import positive_int
+from textbook_utils.training.loop import train_step
 
 __all__ = ["WORKLOADS", "fit_allreduce", "matmul_seconds", "measure", "measure_all", "median_of", "mlp",
            "ring_allreduce_seconds", "step_seconds", "main"]
@@ -132,12 +133,6 @@ def _median_seconds(fn, steps: int) -> float:
     return statistics.median(times)
 
 
-def _sgd_step(model, opt, X, y):
-    opt.zero_grad(set_to_none=True)
-    nn.functional.cross_entropy(model(X), y).backward()
-    opt.step()
-
-
 def _time_workload(widths, batch, world_size, steps) -> dict:
     """On this rank: seconds per step without communication, of an all-reduce, of a DDP step."""
     torch.manual_seed(0)
@@ -147,21 +142,22 @@ def _time_workload(widths, batch, world_size, steps) -> dict:
     X, y = torch.randn(b, widths[0]), torch.randint(widths[-1], (b,))
     n_params = sum(p.numel() for p in model.parameters())
     out = {"widths": widths, "batch": batch, "params": n_params, "grad_bytes": 4 * n_params,
-           "compute": _median_seconds(lambda: _sgd_step(model, opt, X, y), steps)}
+           "compute": _median_seconds(lambda: train_step(model, opt, cross_entropy, X, y), steps)}
     if world_size == 1:  # half the batch too: the fixed and the per-example cost of a step
-        out["compute_half"] = _median_seconds(lambda: _sgd_step(model, opt, X[:b // 2], y[:b // 2]), steps)
+        half = b // 2
+        out["compute_half"] = _median_seconds(
+            lambda: train_step(model, opt, cross_entropy, X[:half], y[:half]), steps)
     else:
         flat = torch.zeros(n_params)
         out["allreduce"] = _median_seconds(lambda: dist.all_reduce(flat), steps)
         ddp = nn.parallel.DistributedDataParallel(model)
-        out["ddp"] = _median_seconds(lambda: _sgd_step(ddp, opt, X, y), steps)
+        out["ddp"] = _median_seconds(lambda: train_step(ddp, opt, cross_entropy, X, y), steps)
     return out
 
 
-def _worker(rank, world_size, port, workloads, steps, message_sizes, out_path):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+def _worker(rank, world_size, rendezvous, workloads, steps, message_sizes, out_path):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size)
     try:
         results = {name: _time_workload(w, b, world_size, steps) for name, (w, b) in workloads.items()}
         allreduce = {}
@@ -198,13 +194,10 @@ def measure(world_size: int = 2, *, threads: int = 1, workloads=None, steps: int
             return {"workloads": {name: _time_workload(w, b, 1, steps) for name, (w, b) in workloads.items()}}
         finally:
             torch.set_num_threads(before)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # the ranks meet in a file: no port to find
         out_path = Path(tmp) / "rank0.json"
-        mp.start_processes(_worker, args=(world_size, port, workloads, steps, tuple(message_sizes),
-                                          str(out_path)), nprocs=world_size, start_method="spawn")
+        mp.spawn(_worker, args=(world_size, str(Path(tmp) / "rendezvous"), workloads, steps,
+                                tuple(message_sizes), str(out_path)), nprocs=world_size)
         results = json.loads(out_path.read_text())
     results["allreduce"] = {int(k): v for k, v in results["allreduce"].items()}
     return results
