@@ -78,12 +78,12 @@ def test_trained_rnn_adds_and_generalises_to_longer_numbers():
 
 def test_bad_input_is_rejected():
     net = TinyRNN(2, 4, 1)
-    with pytest.raises(ValueError, match=r"\(batch, T, 2\)"):
+    # forward is the math alone (chapter "Fundamentals" prints it): a
+    # sequence without its time axis, or of integers, fails in torch itself
+    with pytest.raises(ValueError):
         net(torch.zeros(3, 2))
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError):
         net(torch.zeros(1, 3, 2, dtype=torch.long))
-    with pytest.raises(ValueError, match="h0 must have shape"):
-        net(torch.zeros(1, 3, 2), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="n_hidden must be a positive integer"):
         TinyRNN(2, 0, 1)
     with pytest.raises(ValueError, match="n_hidden must be a positive integer"):

@@ -106,11 +106,6 @@ class GPT(nn.Module):
 
     def __init__(self, cfg: GPTConfig, tokenizer=None):
         super().__init__()
-        if not isinstance(cfg, GPTConfig):
-            raise TypeError(f"cfg must be a GPTConfig, not {type(cfg)}")
-        if tokenizer is not None and tokenizer.vocab_size != cfg.vocab_size:
-            raise ValueError(f"the tokenizer has {tokenizer.vocab_size} "
-                             f"tokens, cfg.vocab_size is {cfg.vocab_size}")
         self.cfg, self.tokenizer = cfg, tokenizer
         d = cfg.d_model
         self.W_E = nn.Embedding(cfg.vocab_size, d)  # a row per token
@@ -148,6 +143,10 @@ class GPT(nn.Module):
         if isinstance(prompt, str):
             if self.tokenizer is None:
                 raise ValueError("this model has no tokenizer: give it ids")
+            if self.tokenizer.vocab_size != self.cfg.vocab_size:
+                raise ValueError(f"the tokenizer has {self.tokenizer.vocab_size}"
+                                 f" tokens, cfg.vocab_size is "
+                                 f"{self.cfg.vocab_size}")
             prompt = torch.tensor([self.tokenizer.encode(prompt)],
                                   dtype=torch.long)  # (1, T)
         if not torch.is_tensor(prompt) or prompt.dim() != 2 \

@@ -55,15 +55,8 @@ class TinyRNN(nn.Module):
         Returns ``(logits, hidden)``: the outputs ``(batch, T, n_out)`` before
         any sigmoid, and the hidden states ``(batch, T, n_hidden)``.
         """
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}"
-                            + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""))
-        if x.ndim != 3 or x.shape[2] != self.n_in:
-            raise ValueError(f"x must have shape (batch, T, {self.n_in}), got {tuple(x.shape)}")
         batch, T, _ = x.shape
         h = x.new_zeros(batch, self.n_hidden) if h0 is None else h0  # (batch, n_hidden)
-        if h.shape != (batch, self.n_hidden):
-            raise ValueError(f"h0 must have shape ({batch}, {self.n_hidden}), got {tuple(h.shape)}")
         hidden, logits = [], []
         for t in range(T):  # the unrolled loop: one copy of the network per time step
             z = x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h  # (batch, n_hidden)

@@ -12,7 +12,8 @@ which follow MIT 18.065 lectures 22 and 23. One idea per module:
 - :mod:`.newton` -- Newton's method, pure, damped and with a line search;
 - :mod:`.stochastic` -- SGD on a least-squares loss and its noise ball;
 - :mod:`.adaptive` -- momentum, RMSProp and Adam as update rules, for NumPy
-  arrays and PyTorch tensors alike.
+  arrays and PyTorch tensors alike, run (and their settings checked) by
+  :func:`textbook_utils.training.descend.descend`, imported here.
 
 Every method returns the whole path x_0, x_1, ..., x_K as an array of shape
 (K + 1, d), so a chapter can draw it over the contours and measure how fast
@@ -21,11 +22,11 @@ s the step size (the learning rate), beta the momentum.
 """
 
 from textbook_utils.lessons.optim.adaptive import (SGD, Adam, Momentum,
-                                                   RMSProp, descend)
-from textbook_utils.lessons.optim.descent import (Quadratic, exact_line_search,
-                      exact_line_search_closed_form, gradient_descent,
-                      measured_rate, model_problem, steepest_descent_rate,
-                      strang_start)
+                                                   RMSProp)
+from textbook_utils.lessons.optim.descent import (
+    Quadratic, exact_line_search, exact_line_search_closed_form,
+    gradient_descent, measured_rate, model_problem, steepest_descent_rate,
+    strang_start)
 from textbook_utils.lessons.optim.momentum import (heavy_ball,
                                                    heavy_ball_parameters,
                                                    heavy_ball_rate,
@@ -35,6 +36,7 @@ from textbook_utils.lessons.optim.momentum import (heavy_ball,
 from textbook_utils.lessons.optim.newton import newton
 from textbook_utils.lessons.optim.stochastic import (LeastSquares, noise_ball,
                                                      sgd)
+from textbook_utils.training.descend import descend
 
 __all__ = [
     "SGD", "Adam", "LeastSquares", "Momentum", "Quadratic", "RMSProp",

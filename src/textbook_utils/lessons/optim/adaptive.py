@@ -19,19 +19,15 @@ Momentum is Strang's form of the heavy ball. RMSProp (Tieleman and Hinton,
 gradients. Adam (Kingma and Ba, 2015) does both, and corrects the averages
 m and v for starting at zero. The rules use only arithmetic, so the same
 code updates NumPy arrays and PyTorch tensors: use one rule per array.
+They check nothing; :func:`textbook_utils.training.descend.descend` checks
+their settings before it runs one.
 """
 
-from __future__ import annotations
-
-import numpy as np
-
-from textbook_utils.tools.checks import (fraction, non_negative_int,
-                                         positive_number)
 
 
 class SGD:
     def __init__(self, eta: float):
-        self.eta = positive_number(eta, "eta")
+        self.eta = eta
 
     def step(self, w, g):
         return w - self.eta * g
@@ -39,8 +35,7 @@ class SGD:
 
 class Momentum:
     def __init__(self, eta: float, beta: float = 0.9):
-        self.eta = positive_number(eta, "eta")
-        self.beta = fraction(beta, "beta")
+        self.eta, self.beta = eta, beta
         self.z = 0.0  # the velocity: a decaying sum of past gradients
 
     def step(self, w, g):
@@ -50,8 +45,7 @@ class Momentum:
 
 class RMSProp:
     def __init__(self, eta: float, rho: float = 0.9, eps: float = 1e-8):
-        self.eta, self.rho = positive_number(eta, "eta"), fraction(rho, "rho")
-        self.eps = positive_number(eps, "eps")
+        self.eta, self.rho, self.eps = eta, rho, eps
         self.v = 0.0  # running mean of g^2, one per weight
 
     def step(self, w, g):
@@ -73,13 +67,3 @@ class Adam:
         m_hat = self.m / (1 - self.beta1**self.k)  # undo the zero start
         v_hat = self.v / (1 - self.beta2**self.k)
         return w - self.eta * m_hat / (v_hat**0.5 + self.eps)
-
-
-def descend(rule, grad, x0, n_steps: int) -> np.ndarray:
-    """x_{k+1} = rule.step(x_k, grad(x_k)); the path (n_steps + 1, d)."""
-    x = np.asarray(x0, dtype=np.float64)
-    path = [x]
-    for k in range(non_negative_int(n_steps, "n_steps")):
-        x = rule.step(x, grad(x))
-        path.append(x)
-    return np.array(path)
