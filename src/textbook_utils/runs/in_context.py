@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from textbook_utils.tools import cli
 from textbook_utils.tools.checks import positive_int
 from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_loop import step_on_batch
 from textbook_utils.tools.seeding import seed_everything, training_seed
 
 __all__ = ["CONFIG", "head_scores", "main", "per_token_loss", "repeating_batch", "train"]
@@ -105,12 +106,9 @@ def train(steps: int, *, eval_every: int = 50, seed: int = 0, log=None, **overri
     history = {"step": [], "first": [], "repeat": [], "previous": [], "induction": []}
     for step in range(1, steps + 1):
         x, y, _, _ = repeating_batch(cfg["batch_size"], generator, **data)
-        _, loss = model(x, y)
+        loss = step_on_batch(model, opt, x, y, lr=cfg["lr"], grad_clip=0)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss {loss.item()} at step {step} (lr {cfg['lr']:g})")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
         if step % eval_every == 0 or step == steps:
             model.eval()
             with torch.no_grad():
