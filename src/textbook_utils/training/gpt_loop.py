@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass
 
 import torch
-from torch import nn
+import torch.nn.functional as F
 
 from textbook_utils.tools.checks import positive_int, positive_number
 from textbook_utils.training.gpt_data import estimate_loss, get_batch
+from textbook_utils.training.loop import train_step
 from textbook_utils.tools.seeding import training_seed
 
 __all__ = ["Recipe", "SCHEDULES", "lr_at", "make_adamw", "step_on_batch", "train"]
@@ -117,18 +118,21 @@ def make_adamw(model, recipe):
                              fused=fused)
 
 
+def next_token_loss(output, y):
+    """The GPT's cost: cross-entropy of its logits (B, T, vocab) against
+    the next tokens y (B, T)."""
+    logits, _ = output
+    return F.cross_entropy(logits.flatten(0, 1), y.flatten())
+
+
 def step_on_batch(model, optimizer, x, y, *, lr, grad_clip=1.0):
     """One step downhill on the batch (x, y) at rate lr (times a group's
-    lr_scale, if it has one); returns the loss."""
+    lr_scale, if it has one): the book's one training step,
+    :func:`~textbook_utils.training.loop.train_step`; returns the loss."""
     for group in optimizer.param_groups:
         group["lr"] = lr * group.get("lr_scale", 1)
-    _, loss = model(x, y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()  # backpropagation: every weight's gradient
-    if grad_clip:
-        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    return loss.detach()
+    return train_step(model, optimizer, next_token_loss, x, y,
+                      grad_clip=grad_clip)
 
 
 def train(model, train_ids, val_ids, recipe=None, *, log=print,

@@ -88,11 +88,19 @@ def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.0, weigh
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
 
 
-def train_step(model, optimizer, loss_fn, xb, yb) -> torch.Tensor:
-    """One step of gradient descent on the mini-batch; returns its cost."""
+def train_step(model, optimizer, loss_fn, xb, yb, *,
+               grad_clip=None) -> torch.Tensor:
+    """One step of gradient descent on the mini-batch; returns its cost.
+
+    The book's one optimiser step: ``fit``, the GPT's loop and the
+    commands all take it. ``grad_clip`` (the GPT's) first scales the
+    gradient down to that norm if it is longer.
+    """
     loss = loss_fn(model(xb), yb)          # forward pass and cost
     optimizer.zero_grad(set_to_none=True)
     loss.backward()                        # backpropagation: every dC/dw
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()                       # w <- w - eta dC/dw, or Adam's
     return loss.detach()
 
