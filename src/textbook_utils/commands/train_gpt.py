@@ -162,10 +162,8 @@ def main(argv=None) -> dict:
     recipe = _check(p, args)  # every check before any data is read or any step is taken
     from textbook_utils.tools import distributed
     from textbook_utils.lessons.gpt import GPT, GPTConfig
-    from textbook_utils.training.gpt_checkpoint import (gpt_fields,
-                                                        record_sha256)
-    from textbook_utils.training.gpt_data import (estimate_loss,
-                                                  shakespeare_data)
+    from textbook_utils.training.gpt_checkpoint import gpt_fields, record_sha256
+    from textbook_utils.training.gpt_data import estimate_loss, shakespeare_data
     from textbook_utils.training.gpt_loop import train
     from textbook_utils.tools.seeding import seed_everything
 
