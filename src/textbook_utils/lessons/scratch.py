@@ -203,7 +203,8 @@ class Network:
         """The loop of :meth:`SGD`, on data it has checked: X (N, n_0)."""
         history = {"epoch": [], "train_seconds": [], "test_correct": [],
                    "test_accuracy": [], "train_cost": []}
-        targets = one_hot(labels, self.sizes[-1], self.dtype).T  # (N, n_L)
+        # a row per example (N, n_L), contiguous: a mini-batch gathers rows
+        targets = one_hot(labels, self.sizes[-1], self.dtype).T.copy()
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new shuffle every epoch
