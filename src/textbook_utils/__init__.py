@@ -3,18 +3,18 @@
 The package is laid out by role, so a reader knows which files are pages
 and which are tools:
 
-- :mod:`~textbook_utils.lessons` — the code chapters print and walk through
+- ``lessons/`` — the code chapters print and walk through
   (the NumPy network, the MLP, the GPT, attention, tokenizers, the
   optimisers, LoRA, the RNN, ...), with no validation inside the math;
-- :mod:`~textbook_utils.training` — the training loops, recipes and
+- ``training/`` — the training loops, recipes and
   checkpoints;
-- :mod:`~textbook_utils.runs` — the commands that write a chapter's committed
+- ``runs/`` — the commands that write a chapter's committed
   results (``python -m textbook_utils.runs.<name> --out ...``);
-- :mod:`~textbook_utils.commands` — the training command lines,
+- ``commands/`` — the training command lines,
   ``python -m textbook_utils.commands.train_mnist`` and
   ``python -m textbook_utils.commands.train_gpt`` (torchrun-ready);
-- :mod:`~textbook_utils.figures` — plotting, widgets, the timeline;
-- :mod:`~textbook_utils.tools` — data, device, seeding, the checks at the
+- ``figures/`` — plotting, widgets, the timeline;
+- ``tools/`` — data, device, seeding, the checks at the
   doors, the atomic writer, distributed training.
 
 Each module holds one idea and names the chapter that uses it. Modules are
