@@ -345,3 +345,19 @@ def test_train_gpt_with_a_comment_in_its_hash_file(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         train_gpt.main(["--iters", "1", "--out", str(tmp_path / "b.pt")])
     assert exit_.value.code == 2 and not (tmp_path / "b.pt").exists()
+
+
+def test_save_result_writes_or_exits_with_the_reason(tmp_path):
+    out = check_output(tmp_path / "r.json")
+    assert json.loads(out.save_result({"loss": 1.5}).read_text()) == {"loss": 1.5}
+    nan = check_output(tmp_path / "nan.json")
+    with pytest.raises(SystemExit, match="NaN or infinite"):
+        nan.save_result({"loss": float("nan")})
+    assert not (tmp_path / "nan.json").exists()
+
+
+def test_command_line_records_module_and_arguments(monkeypatch):
+    assert cli.command_line("textbook_utils.runs.x", ["--out", "a b.json"]) == \
+        "python -m textbook_utils.runs.x --out a b.json"
+    monkeypatch.setattr(sys, "argv", ["prog", "--quick"])
+    assert cli.command_line("textbook_utils.runs.x") == "python -m textbook_utils.runs.x --quick"

@@ -137,10 +137,7 @@ def main(argv=None) -> dict:
         "recipe": {k: v for k, v in asdict(recipe).items() if k != "seed"},
         "runs": runs,
     }
-    try:
-        args.out.write_json(record)  # whole, or not at all (safe_write)
-    except (OSError, ValueError) as error:
-        raise SystemExit(str(error))
+    args.out.save_result(record)  # whole, or not at all (safe_write)
     return record
 
 

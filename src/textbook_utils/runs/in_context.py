@@ -150,12 +150,8 @@ def main(argv=None) -> dict:
                            "patterns": [[[[round(a, 4) for a in row] for row in head] for head in layer]
                                         for layer in patterns.tolist()]},
                "seconds": round(time.perf_counter() - t0, 1),
-               "command": " ".join(["python -m textbook_utils.runs.in_context",
-                                    *map(str, sys.argv[1:] if argv is None else argv)])}
-    try:
-        args.out.write_json(results, indent=None)
-    except (OSError, ValueError) as e:
-        sys.exit(str(e))
+               "command": cli.command_line("textbook_utils.runs.in_context", argv)}
+    args.out.save_result(results, indent=None)
     print(f"wrote {args.out.path}")
     return results
 

@@ -87,10 +87,7 @@ def main(argv=None) -> dict:
                     "date": time.strftime("%Y-%m-%d"),
                     "load_average": round(os.getloadavg()[0], 2)},
     }
-    try:
-        args.out.write_json(results)           # whole, or not at all
-    except (OSError, ValueError) as error:
-        raise SystemExit(str(error))
+    args.out.save_result(results)           # whole, or not at all
     print(f"{results['seconds_total']:.0f} s; wrote {args.out.path}")
     return results
 

@@ -262,10 +262,7 @@ def main(argv=None) -> dict:
     results["machine"] = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "cores_used": len(os.sched_getaffinity(0)),
                           "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                           "load_average": os.getloadavg()[0]}
-    try:
-        args.out.write_json(results)
-    except (OSError, ValueError) as e:
-        raise SystemExit(str(e)) from None
+    args.out.save_result(results)
     print(f"{results['seconds_total']:.0f} s; wrote {args.out.path}")
     return results
 

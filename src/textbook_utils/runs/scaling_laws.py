@@ -159,12 +159,8 @@ def main(argv=None) -> dict:
         results = sweep(quick=args.quick, jobs=args.jobs, threads=args.threads)
     except FloatingPointError as e:
         sys.exit(f"a run diverged: {e}; nothing written")
-    given = sys.argv[1:] if argv is None else list(argv)
-    results["command"] = " ".join(["python -m textbook_utils.runs.scaling_laws", *map(str, given)])
-    try:
-        args.out.write_json(results)
-    except (OSError, ValueError) as e:
-        sys.exit(str(e))
+    results["command"] = cli.command_line("textbook_utils.runs.scaling_laws", argv)
+    args.out.save_result(results)
     print(f"{results['seconds_total']:.0f} s in all; wrote {args.out.path}")
     return results
 

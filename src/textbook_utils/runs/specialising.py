@@ -171,12 +171,8 @@ def main(argv=None) -> dict:
                           f"{torch.get_num_threads()} thread(s)",
                "torch": torch.__version__,
                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-               "command": " ".join(["python -m textbook_utils.runs.specialising",
-                                    *map(str, sys.argv[1:] if argv is None else argv)])}
-    try:
-        args.out.write_json(results)
-    except (OSError, ValueError) as e:
-        sys.exit(str(e))
+               "command": cli.command_line("textbook_utils.runs.specialising", argv)}
+    args.out.save_result(results)
     print(f"wrote {args.out.path}")
     return results
 

@@ -163,10 +163,7 @@ def main(argv=None) -> dict:
               "torch": torch.__version__, "machine": platform.machine(),
               "recipes": {name: dataclasses.asdict(r) for name, r in ABLATION.items()},
               "test_accuracy": results}
-    try:
-        args.out.write_json(record)
-    except (OSError, ValueError) as e:
-        sys.exit(str(e))
+    args.out.save_result(record)
     return record
 
 

@@ -22,13 +22,22 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 
 from textbook_utils.tools.safe_write import check_output
 
-__all__ = ["add_output", "available_memory", "check_memory", "count", "device",
+__all__ = ["add_output", "available_memory", "check_memory", "command_line", "count", "device",
            "gpt_training_bytes", "mlp_training_bytes", "parse", "rate", "seed", "threads",
            "usable_cores"]
+
+
+def command_line(module: str, argv=None) -> str:
+    """The command that made a result, as its JSON records it:
+    ``python -m module`` and the arguments given (``argv``, else the
+    process's own)."""
+    given = sys.argv[1:] if argv is None else list(argv)
+    return " ".join([f"python -m {module}", *map(str, given)])
 
 
 def usable_cores() -> int:

@@ -168,6 +168,14 @@ class Output:
                              f"infinite numbers; nothing was written") from None
         return self.write_text(text + "\n")
 
+    def save_result(self, obj, *, indent: int | None = 1) -> Path:
+        """What a command ends with: :meth:`write_json`, or the program
+        exits with the reason nothing was written."""
+        try:
+            return self.write_json(obj, indent=indent)
+        except (OSError, ValueError) as error:
+            raise SystemExit(str(error)) from None
+
 
 def check_output(path, *, overwrite: bool = False, flag: str = "--out") -> Output:
     """``path`` as an :class:`Output` if a result can be written there; call it
