@@ -22,7 +22,7 @@ VALIDATION = {"textbook_utils.tools.checks", "textbook_utils.tools.cli",
 DOORS_STILL_IN_LESSONS = {
     "attention.py", "baselines.py", "embeddings.py", "generative.py",
     "gpt.py", "kv_cache.py", "lora.py", "optim/descent.py",
-    "optim/momentum.py", "optim/stochastic.py", "packing.py",
+    "optim/momentum.py", "packing.py",
     "perceptron.py", "retrieval.py", "rnn.py", "scratch.py"}
 #: the math a page prints: no raise, no check inside
 MATH = {"forward", "feedforward", "backprop", "output_error",

@@ -34,9 +34,8 @@ from textbook_utils.lessons.optim.momentum import (heavy_ball,
                                                    nesterov_parameters,
                                                    nesterov_rate)
 from textbook_utils.lessons.optim.newton import newton
-from textbook_utils.lessons.optim.stochastic import (LeastSquares, noise_ball,
-                                                     sgd)
-from textbook_utils.training.descend import descend
+from textbook_utils.lessons.optim.stochastic import LeastSquares, noise_ball
+from textbook_utils.training.descend import descend, sgd
 
 __all__ = [
     "SGD", "Adam", "LeastSquares", "Momentum", "Quadratic", "RMSProp",

@@ -6,15 +6,15 @@ Used by "Momentum, Newton and stochastic gradient descent"
     w_{k+1} = w_k - eta * (gradient of the loss on mini-batch k)
 
 The loss f(w) = 1/(2n) ||A w - y||^2 is a quadratic, so the chapter can
-compare what SGD does with what the theory predicts.
+compare what SGD does with what the theory predicts. The loop itself,
+:func:`textbook_utils.training.descend.sgd`, checks its settings and lives
+with the other loops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_int, positive_number
-from textbook_utils.tools.seeding import training_seed
 
 
 class LeastSquares:
@@ -49,28 +49,6 @@ class LeastSquares:
     @property
     def minimiser(self):
         return np.linalg.lstsq(self.A, self.y, rcond=None)[0]
-
-
-def sgd(problem: LeastSquares, w0, eta: float, batch_size: int,
-        n_steps: int, *, seed: int = 0) -> np.ndarray:
-    """Mini-batch SGD; returns the path (n_steps + 1, d).
-
-    Each mini-batch is ``batch_size`` distinct examples drawn afresh at
-    every step, so each step's gradient is an unbiased estimate of the full
-    gradient. (Nielsen's ``network.py`` instead shuffles once per epoch and
-    walks through the batches in order.) The draws start from
-    ``training_seed(seed)``, so $TEXTBOOK_SEED_OFFSET moves them.
-    """
-    eta = positive_number(eta, "eta")
-    batch_size = positive_int(batch_size, "batch_size")
-    rng = np.random.default_rng(training_seed(seed))
-    w = np.asarray(w0, dtype=np.float64)
-    path = [w]
-    for k in range(n_steps):
-        idx = rng.choice(problem.n, size=batch_size, replace=False)  # (B,)
-        w = w - eta * problem.grad(w, idx)
-        path.append(w)
-    return np.array(path)
 
 
 def noise_ball(problem: LeastSquares, eta: float, batch_size: int) -> float:
