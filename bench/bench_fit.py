@@ -9,10 +9,10 @@ the printed ratios mean the same on any machine:
    training loop the book used before (kept below as ``baseline_fit``: the
    epoch's data copied in a new order, a mixed-precision context, a
    distributed branch and a float32 cast on every step) and by today's
-   :func:`textbook_utils.training.fit`. Ratio = per-step overhead saved.
+   :func:`textbook_utils.training.loop.fit`. Ratio = per-step overhead saved.
 2. **Time to 96%.** For each seed: the baseline (the book's earlier recipe,
    ``OLD_RECIPE``, in ``baseline_fit``) and the chapter's recipe
-   (:data:`textbook_utils.video_net.BOOK_RECIPE` in ``fit``), each stopping
+   (:data:`textbook_utils.runs.video_net.BOOK_RECIPE` in ``fit``), each stopping
    after the first epoch whose test accuracy reaches 96%. The clock includes
    standardising the images and building the network. Prints both medians,
    the worst seeds and the ratio.
@@ -47,12 +47,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from textbook_utils.data import load_mnist
-from textbook_utils.mlp import MLP
-from textbook_utils.preprocessing import Standardizer
-from textbook_utils.seeding import seed_everything, training_seed
-from textbook_utils.training import fit, make_optimizer
-from textbook_utils.video_net import BOOK_RECIPE, VIDEO_NET_SIZES, train_video_net
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.lessons.preprocessing import Standardizer
+from textbook_utils.tools.seeding import seed_everything, training_seed
+from textbook_utils.training.loop import fit, make_optimizer
+from textbook_utils.runs.video_net import (BOOK_RECIPE, VIDEO_NET_SIZES,
+                                           train_video_net)
 
 TARGET = 0.96
 # The chapter's recipe before this benchmark's target (issue 18): ReLU, standardised inputs,

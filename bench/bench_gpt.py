@@ -2,7 +2,7 @@
 
 Both recipes train the book's model (4 layers, 4 heads, 128 wide, context 64,
 the corpus's 65 characters: 804,096 parameters) on the book's data with the
-body of :func:`textbook_utils.gpt_training.train` (``get_batch``, ``lr_at``,
+body of :func:`textbook_utils.training.gpt_loop.train` (``get_batch``, ``lr_at``,
 ``step_on_batch``). Their steps are interleaved — one step of one, one of the
 other, alternating which goes first — so that other work on a shared machine
 slows both alike. Each is evaluated every ``--eval-interval`` steps on the
@@ -85,9 +85,11 @@ import time
 import torch
 from torch import nn
 
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data
-from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, step_on_batch
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_data import (estimate_loss, get_batch,
+                                              shakespeare_data)
+from textbook_utils.training.gpt_loop import (Recipe, lr_at, make_adamw,
+                                              step_on_batch)
 
 TARGET = 1.88
 NANOGPT_CPU = Recipe(iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, beta2=0.99,

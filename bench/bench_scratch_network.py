@@ -7,11 +7,10 @@ process, on the same MNIST split (50,000 training images, 10,000 validation
 images), from the same initial weights, with the same shuffles (network
 784-30-10, mini-batch 10, eta = 3.0), ``scratch.Network.SGD``, the teaching
 code the chapters show (float64 and float32): backprop on all B columns of a
-mini-batch at once, its input checks included. For reference, not for the
-target, a fused epoch written here (the same arithmetic with the sigmoid in
-place and each layer's weights updated as soon as its gradient is known)
-shows how much of the remaining gap a loop that no longer reads as the
-equations could close.
+mini-batch at once, its input checks included. (A fused epoch, the same
+arithmetic with the sigmoid in place and each layer's weights updated as
+soon as its gradient is known, was kept here for reference until the
+teaching code ran as fast: it is gone.)
 
 Each contender runs ``--repeats`` times, interleaved with the others, on a
 fresh network; its time is the fastest repeat, the usual estimate on a
@@ -33,9 +32,9 @@ import time
 
 import numpy as np
 
-from textbook_utils.data import load_mnist
-from textbook_utils.scratch import Network, one_hot
-from textbook_utils.seeding import training_seed
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.scratch import Network, one_hot
+from textbook_utils.tools.seeding import training_seed
 
 
 def sigmoid(z):
@@ -79,36 +78,6 @@ def per_example_epoch(net, X, labels, batch, eta, rng):
         net.biases = [b - (eta / len(idx)) * nb for b, nb in zip(net.biases, nabla_b)]
 
 
-def fused_epoch(net, X, labels, batch, eta, rng):
-    """One epoch of mini-batch SGD with fewer temporaries: in-place sigmoid, update fused into backprop."""
-    Y = one_hot(labels, 10, net.dtype).T  # (N, 10)
-    order = rng.permutation(len(X))
-    with np.errstate(over="ignore"):  # exp(-z) may overflow to inf for z << 0; 1 / (1 + inf) = 0 exactly
-        for k in range(0, len(X), batch):
-            idx = order[k:k + batch]
-            activations = [X[idx].T]  # (784, B)
-            for W, b in zip(net.weights, net.biases):
-                z = W @ activations[-1]
-                z += b
-                np.negative(z, out=z)
-                np.exp(z, out=z)
-                z += 1
-                activations.append(np.reciprocal(z, out=z))  # sigma(z), in z's memory
-            a = activations[-1]
-            delta = a - Y[idx].T
-            delta *= a * (1 - a)  # BP1, quadratic cost
-            delta *= eta / len(idx)
-            for l in range(len(net.weights) - 1, -1, -1):
-                a_prev = activations[l]
-                nw = delta @ a_prev.T  # BP4
-                nb = delta.sum(axis=1, keepdims=True)  # BP3
-                if l > 0:  # BP2 with the weights before this step's update
-                    delta = net.weights[l].T @ delta
-                    delta *= a_prev * (1 - a_prev)
-                net.weights[l] -= nw
-                net.biases[l] -= nb
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=1)
@@ -132,11 +101,6 @@ def main():
         for _ in range(args.epochs):
             per_example_epoch(net, *data, 10, 3.0, rng)
 
-    def fused(net, data):
-        rng = np.random.default_rng(training_seed(0))
-        for _ in range(args.epochs):
-            fused_epoch(net, *data, 10, 3.0, rng)
-
     def package(net, data):
         net.SGD(data, args.epochs, 10, 3.0, seed=0)
 
@@ -144,7 +108,6 @@ def main():
         "per-example loop (float64)": (np.float64, loop),
         "scratch.Network.SGD (float64)": (np.float64, package),
         "scratch.Network.SGD (float32)": (np.float32, package),
-        "fused epoch, bench only (float32)": (np.float32, fused),
     }
     results = {name: [] for name in contenders}
     for _ in range(args.repeats):

@@ -6,7 +6,7 @@ On a machine with an NVIDIA GPU it
    distributed tests) with pytest;
 2. times ``training.fit`` bringing the 784-16-16-10 network to 96% MNIST test
    accuracy with the recipe of chapter "Gradient descent"
-   (:func:`textbook_utils.video_net.train_video_net`);
+   (:func:`textbook_utils.runs.video_net.train_video_net`);
 3. measures GPT training throughput, tokens per second, for the book's CPU
    configuration (4 layers, 4 heads, 128 wide, block 64, batch 12) and for a
    6-layer / 6-head / 384-wide / block-256 configuration (batch 64), each in
@@ -50,8 +50,8 @@ def run_tests() -> int:
 
 def mnist_time_to_96(device) -> tuple[float, float, int]:
     """(seconds, final test accuracy, epochs) for the chapter's recipe to reach 96% (seed 0)."""
-    from textbook_utils.data import load_mnist
-    from textbook_utils.video_net import train_video_net
+    from textbook_utils.tools.data import load_mnist
+    from textbook_utils.runs.video_net import train_video_net
 
     _, _, h = train_video_net(load_mnist("train"), load_mnist("test"), device=device,
                               eval_train=False, target_accuracy=0.96)
@@ -63,10 +63,11 @@ def gpt_tokens_per_second(device, shape: dict, batch: int, *, bf16: bool, compil
     """Training tokens per second (median step time) of the GPT at ``shape``."""
     import contextlib
 
-    from textbook_utils.gpt import GPT, GPTConfig
-    from textbook_utils.gpt_data import get_batch, shakespeare_data
-    from textbook_utils.gpt_training import Recipe, make_adamw, step_on_batch
-    from textbook_utils.seeding import seed_everything
+    from textbook_utils.lessons.gpt import GPT, GPTConfig
+    from textbook_utils.training.gpt_data import get_batch, shakespeare_data
+    from textbook_utils.training.gpt_loop import (Recipe, make_adamw,
+                                                  step_on_batch)
+    from textbook_utils.tools.seeding import seed_everything
 
     tok, train_ids, _ = shakespeare_data()
     seed_everything(0)

@@ -2,7 +2,7 @@
 
 On the website a widget output is rendered by the ipywidgets HTML manager
 from the widget state saved in the notebook (see ``offline_widgets.py``); the
-book's explorers (``textbook_utils.widgets``) hold one pre-drawn frame per
+book's explorers (``textbook_utils.figures.widgets``) hold one pre-drawn frame per
 setting of their controls and switch between them in the browser. LaTeX cannot
 run them, and MyST-NB would print the widget's text form instead
 (``VBox(children=(...``). This extension reads the saved widget state, finds

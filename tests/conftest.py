@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from textbook_utils import data
+from textbook_utils.tools import data
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,8 +34,8 @@ def small():
     characters of one line of Hamlet, for the GPT tests; seeded, untrained."""
     import torch
 
-    from textbook_utils.gpt import GPT, GPTConfig
-    from textbook_utils.tokenizers import CharTokenizer
+    from textbook_utils.lessons.gpt import GPT, GPTConfig
+    from textbook_utils.lessons.tokenizers import CharTokenizer
 
     torch.manual_seed(0)
     tok = CharTokenizer.train("to be or not to be, that is the question.")

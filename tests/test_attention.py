@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textbook_utils.attention import SingleHeadAttention, attention, causal_mask
+from textbook_utils.lessons.attention import (SingleHeadAttention, attention,
+                                              causal_mask)
 
 
 def test_written_out_attention_matches_scaled_dot_product_attention():

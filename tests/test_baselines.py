@@ -1,10 +1,11 @@
-"""Baseline classifiers (textbook_utils.baselines): darkness, average darkness, random guesses."""
+"""Baseline classifiers (textbook_utils.lessons.baselines): darkness, average darkness, random guesses."""
 
 import numpy as np
 import pytest
 
-from textbook_utils.baselines import AverageDarkness, darkness, random_guesses
-from textbook_utils.data import load_mnist
+from textbook_utils.lessons.baselines import (AverageDarkness, darkness,
+                                              random_guesses)
+from textbook_utils.tools.data import load_mnist
 
 
 def test_darkness_is_the_total_ink_of_each_image():

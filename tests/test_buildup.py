@@ -1,6 +1,6 @@
-"""The build-up's rungs (textbook_utils.buildup), their command
-(textbook_utils.buildup_runs) and the residual-stream recorder
-(textbook_utils.residual_stream)."""
+"""The build-up's rungs (textbook_utils.lessons.buildup), their command
+(textbook_utils.runs.buildup_runs) and the residual-stream recorder
+(textbook_utils.lessons.residual_stream)."""
 
 import json
 
@@ -9,12 +9,12 @@ import torch
 import torch.nn.functional as F
 
 from command_checks import assert_refused_before_work
-from textbook_utils import buildup_runs
-from textbook_utils.buildup import RUNGS, build
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.gpt_training import Recipe
-from textbook_utils.gpt_checkpoint import load_checkpoint
-from textbook_utils.residual_stream import logit_lens, record_stream
+from textbook_utils.runs import buildup_runs
+from textbook_utils.lessons.buildup import RUNGS, build
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_loop import Recipe
+from textbook_utils.training.gpt_checkpoint import load_checkpoint
+from textbook_utils.lessons.residual_stream import logit_lens, record_stream
 
 CFG = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, d_model=16)
 
@@ -148,7 +148,7 @@ def test_the_command_writes_every_rung_and_seed(tmp_path):
     for key in ("machine", "torch", "date", "seconds", "command"):
         assert key in on_disk
     assert on_disk["command"].startswith("python -m textbook_utils."
-                                         "buildup_runs --out ")
+                                         "runs.buildup_runs --out ")
     assert "--iters 4" in on_disk["command"]
     assert on_disk["config"]["d_model"] == 16
     assert not list(tmp_path.glob(".*tmp"))  # no temporary file left

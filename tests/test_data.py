@@ -1,4 +1,4 @@
-"""textbook_utils.data: real MNIST and tiny Shakespeare, verified and parsed correctly."""
+"""textbook_utils.tools.data: real MNIST and tiny Shakespeare, verified and parsed correctly."""
 
 import gzip
 import re
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textbook_utils import data
-from textbook_utils.data import DataError, load_mnist, load_text, parse_idx
+from textbook_utils.tools import data
+from textbook_utils.tools.data import (DataError, load_mnist, load_text,
+                                       parse_idx)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -271,11 +272,11 @@ def test_a_checkout_is_recognised_by_its_layout_not_by_its_data_files(tmp_path, 
     import importlib.util
 
     root = tmp_path / "book"
-    (root / "src" / "textbook_utils").mkdir(parents=True)
+    (root / "src" / "textbook_utils" / "tools").mkdir(parents=True)
     (root / "data").mkdir()  # no SHA256SUMS, no data files at all
     (root / "pyproject.toml").write_text("")
-    copy = root / "src" / "textbook_utils" / "data.py"
-    copy.write_text((REPO / "src" / "textbook_utils" / "data.py").read_text())
+    copy = root / "src" / "textbook_utils" / "tools" / "data.py"
+    copy.write_text((REPO / "src" / "textbook_utils" / "tools" / "data.py").read_text())
     spec = importlib.util.spec_from_file_location("data_in_a_checkout", copy)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there

@@ -1,9 +1,9 @@
-"""textbook_utils.device: device choice."""
+"""textbook_utils.tools.device: device choice."""
 
 import pytest
 import torch
 
-from textbook_utils.device import DEVICE_ENV, pick_device
+from textbook_utils.tools.device import DEVICE_ENV, pick_device
 
 
 def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):

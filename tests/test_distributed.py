@@ -1,4 +1,4 @@
-"""textbook_utils.distributed, the MNIST torchrun entry point and bench/gpu_check.py.
+"""textbook_utils.tools.distributed, the MNIST torchrun entry point and bench/gpu_check.py.
 
 The distributed tests launch real ``torch.distributed.run`` jobs (2 CPU
 processes, gloo, on 127.0.0.1) as subprocesses with a hard timeout, and check
@@ -21,11 +21,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from textbook_utils import distributed, train_mnist
-from textbook_utils.data import load_mnist
-from textbook_utils.mlp import MLP
-from textbook_utils.seeding import seed_everything
-from textbook_utils.training import accuracy, fit, loss_function, make_optimizer, one_process, train_step
+from textbook_utils.tools import distributed
+from textbook_utils.commands import train_mnist
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.tools.seeding import seed_everything
+from textbook_utils.training.loop import (accuracy, fit, loss_function,
+                                          make_optimizer, one_process,
+                                          train_step)
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_TIMEOUT_S = 240  # generous: the test machine may be shared; a hang still fails
@@ -147,11 +150,13 @@ WORKER = r'''
 import json, sys
 from pathlib import Path
 import torch, torch.distributed as dist
-from textbook_utils import distributed, train_mnist
-from textbook_utils.data import load_mnist
-from textbook_utils.mlp import MLP
-from textbook_utils.seeding import seed_everything
-from textbook_utils.training import fit, loss_function, make_optimizer, train_step
+from textbook_utils.tools import distributed
+from textbook_utils.commands import train_mnist
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.tools.seeding import seed_everything
+from textbook_utils.training.loop import (fit, loss_function, make_optimizer,
+                                          train_step)
 
 out = Path(sys.argv[1])
 info = distributed.setup(timeout_s=120)
@@ -272,9 +277,10 @@ def test_checkpoints_from_torchrun_load_in_one_process(two_ranks):
 FAILING = r'''
 import os, signal, sys, time
 import torch
-from textbook_utils import distributed
-from textbook_utils.mlp import MLP
-from textbook_utils.training import loss_function, make_optimizer, train_step
+from textbook_utils.tools import distributed
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.training.loop import (loss_function, make_optimizer,
+                                          train_step)
 
 info = distributed.setup(timeout_s=60)
 model = MLP([8, 4, 2])

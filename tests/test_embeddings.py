@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from textbook_utils import embeddings as E
+from textbook_utils.lessons import embeddings as E
 
 
 def test_words():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import generative as g
+from textbook_utils.lessons import generative as g
 
 
 def test_toy_data_shapes_labels_and_seeding():

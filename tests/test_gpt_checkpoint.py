@@ -7,8 +7,12 @@ import shutil
 import pytest
 import torch
 
-from textbook_utils import distributed, gpt_checkpoint
-from textbook_utils.gpt_checkpoint import CHECKPOINT, gpt_fields, load_checkpoint, record_sha256, verify_sha256
+from textbook_utils.tools import distributed
+from textbook_utils.training import gpt_checkpoint
+from textbook_utils.training.gpt_checkpoint import (CHECKPOINT, gpt_fields,
+                                                    load_checkpoint,
+                                                    record_sha256,
+                                                    verify_sha256)
 
 
 def save_checkpoint(path, model, *, overwrite=False, **state):

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.gpt_checkpoint import load_checkpoint
-from textbook_utils.gpt_data import shakespeare_data
-from textbook_utils.gpt_training import Recipe, train
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_checkpoint import load_checkpoint
+from textbook_utils.training.gpt_data import shakespeare_data
+from textbook_utils.training.gpt_loop import Recipe, train
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_TIMEOUT_S = 240  # generous: the test machine may be shared; a hang still fails
@@ -32,10 +32,11 @@ WORKER = r'''
 import json, sys
 from pathlib import Path
 import torch
-from textbook_utils import distributed, train_gpt
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.gpt_data import shakespeare_data
-from textbook_utils.gpt_training import Recipe, train
+from textbook_utils.tools import distributed
+from textbook_utils.commands import train_gpt
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_data import shakespeare_data
+from textbook_utils.training.gpt_loop import Recipe, train
 
 out = Path(sys.argv[1])
 shape, recipe = json.loads(sys.argv[2]), json.loads(sys.argv[3])

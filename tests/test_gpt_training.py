@@ -1,4 +1,4 @@
-"""The GPT's data, recipe, training loop and its command line (python -m textbook_utils.train_gpt)."""
+"""The GPT's data, recipe, training loop and its command line (python -m textbook_utils.commands.train_gpt)."""
 
 import hashlib
 import math
@@ -8,9 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textbook_utils import gpt_checkpoint, gpt_data, train_gpt
-from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data, windows
-from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, step_on_batch, train
+from textbook_utils.training import gpt_checkpoint, gpt_data
+from textbook_utils.commands import train_gpt
+from textbook_utils.training.gpt_data import (estimate_loss, get_batch,
+                                              shakespeare_data, windows)
+from textbook_utils.training.gpt_loop import (Recipe, lr_at, make_adamw,
+                                              step_on_batch, train)
 
 TEXT = "to be or not to be, that is the question. " * 40
 TINY = ["--block-size", "16", "--n-layer", "1", "--n-head", "2", "--d-model", "32", "--eval-blocks", "4"]

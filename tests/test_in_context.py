@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import in_context as I
+from textbook_utils.runs import in_context as I
 
 
 def test_sequences_repeat_with_their_period():

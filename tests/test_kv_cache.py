@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from textbook_utils.gpt import GPT, GPTConfig
-from textbook_utils.kv_cache import (flops_per_token, forward_cached,
+from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.lessons.kv_cache import (flops_per_token, forward_cached,
                                      generate_cached)
 
 

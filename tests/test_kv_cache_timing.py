@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from textbook_utils.kv_cache_timing import main, time_window
+from textbook_utils.runs.kv_cache_timing import main, time_window
 
 
 def test_command_writes_one_row_per_window(tmp_path):
@@ -22,7 +22,7 @@ def test_command_writes_one_row_per_window(tmp_path):
     assert 1 < saved["rows"][0]["flop_ratio"] < saved["rows"][1]["flop_ratio"]
     for key in ("cpu", "torch", "date", "threads"):
         assert key in saved["machine"]
-    assert saved["command"].startswith("python -m textbook_utils.kv_cache_timing")
+    assert saved["command"].startswith("python -m textbook_utils.runs.kv_cache_timing")
 
 
 def test_flop_ratio_of_one_new_token_is_one():

@@ -9,8 +9,8 @@ by hand — not from the code under test.
 import pytest
 import torch
 
-from textbook_utils import llm_math
-from textbook_utils.gpt import GPT, GPTConfig
+from textbook_utils.lessons import llm_math
+from textbook_utils.lessons.gpt import GPT, GPTConfig
 
 
 def test_gpt3_tally_matches_3blue1brown_category_by_category():

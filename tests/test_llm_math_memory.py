@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from textbook_utils import llm_math
+from textbook_utils.lessons import llm_math
 
 
 def test_weight_memory_per_dtype():

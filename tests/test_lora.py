@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from textbook_utils import lora as L
-from textbook_utils.gpt import GPT, GPTConfig
+from textbook_utils.lessons import lora as L
+from textbook_utils.lessons.gpt import GPT, GPTConfig
 
 
 def test_a_wrapped_layer_starts_as_the_original_and_computes_with_the_merged_matrix():

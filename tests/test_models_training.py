@@ -1,4 +1,4 @@
-"""textbook_utils.mlp.MLP and textbook_utils.training (fit and its pieces)."""
+"""textbook_utils.lessons.mlp.MLP and textbook_utils.training.loop (fit and its pieces)."""
 
 import math
 
@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils.data import load_mnist
-from textbook_utils import training
-from textbook_utils.mlp import MLP
-from textbook_utils.scratch import Network
-from textbook_utils.seeding import seed_everything
-from textbook_utils.training import accuracy, cosine, fit, loss_function, make_optimizer, minibatches
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.training import loop as training
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.lessons.scratch import Network
+from textbook_utils.tools.seeding import seed_everything
+from textbook_utils.training.loop import (accuracy, cosine, fit, loss_function,
+                                          make_optimizer, minibatches)
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,19 @@
-"""textbook_utils.optim: Strang's closed forms and rates hold, and the methods behave as taught."""
+"""textbook_utils.lessons.optim: Strang's closed forms and rates hold, and the methods behave as taught."""
 
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from textbook_utils.optim import (
-    LeastSquares, Quadratic, exact_line_search, exact_line_search_closed_form, gradient_descent,
-    heavy_ball, heavy_ball_parameters, heavy_ball_rate, iteration_rate, measured_rate, model_problem, newton, noise_ball, sgd,
-    steepest_descent_rate, strang_start,
-)
+from textbook_utils.lessons.optim import (LeastSquares, Quadratic,
+                                          exact_line_search,
+                                          exact_line_search_closed_form,
+                                          gradient_descent, heavy_ball,
+                                          heavy_ball_parameters,
+                                          heavy_ball_rate, iteration_rate,
+                                          measured_rate, model_problem, newton,
+                                          noise_ball, sgd,
+                                          steepest_descent_rate, strang_start)
 
 
 def _exact_line_search_in_fractions(b: Fraction, n_steps: int):
@@ -261,7 +265,7 @@ def test_contours_and_path_are_drawn_on_the_given_axes():
     matplotlib.use("Agg")  # tests only: no window
     import matplotlib.pyplot as plt
 
-    from textbook_utils.plotting import plot_contours, plot_path
+    from textbook_utils.figures.plotting import plot_contours, plot_path
 
     q = model_problem(0.1)
     fig, ax = plt.subplots()
@@ -284,7 +288,7 @@ def test_descent_figure_describes_what_the_method_did():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from textbook_utils.widgets import descent_figure
+    from textbook_utils.figures.widgets import descent_figure
 
     _, alt = descent_figure("Newton", 0.1, 1.0)
     assert "reaches the minimum exactly at step 1" in alt
@@ -305,7 +309,8 @@ def test_descent_explorer_draws_every_method_at_its_best_step():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from textbook_utils.widgets import DESCENT_METHODS, best_step, descent_explorer
+    from textbook_utils.figures.widgets import (DESCENT_METHODS, best_step,
+                                                descent_explorer)
 
     box = descent_explorer(method="momentum", b=0.01, bs=(0.1, 0.01), n_steps=20)
     menu, b_slider = box.children[0].children

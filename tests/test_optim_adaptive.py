@@ -1,14 +1,17 @@
-"""textbook_utils.optim: Nesterov's method, and momentum -> RMSProp -> Adam as update rules."""
+"""textbook_utils.lessons.optim: Nesterov's method, and momentum -> RMSProp -> Adam as update rules."""
 
 import numpy as np
 import pytest
 import torch
 
-from textbook_utils.optim import (
-    SGD, Adam, Momentum, RMSProp, descend, gradient_descent, heavy_ball, heavy_ball_parameters,
-    heavy_ball_rate, iteration_rate, measured_rate, model_problem, nesterov, nesterov_parameters,
-    nesterov_rate, steepest_descent_rate, strang_start,
-)
+from textbook_utils.lessons.optim import (SGD, Adam, Momentum, RMSProp,
+                                          descend, gradient_descent,
+                                          heavy_ball, heavy_ball_parameters,
+                                          heavy_ball_rate, iteration_rate,
+                                          measured_rate, model_problem,
+                                          nesterov, nesterov_parameters,
+                                          nesterov_rate, steepest_descent_rate,
+                                          strang_start)
 
 
 def _companion_radius(lam, c_of_lam):

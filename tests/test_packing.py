@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils.packing import (coherence, pack_directions, pair_cosines,
-                                    random_directions, random_run_length,
-                                    welch_bound)
+from textbook_utils.lessons.packing import (coherence, pack_directions,
+                                            pair_cosines, random_directions,
+                                            random_run_length, welch_bound)
 
 
 def simplex(d):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from textbook_utils import parallel_cost as P
+from textbook_utils.runs import parallel_cost as P
 
 
 def test_ring_allreduce_closed_form():

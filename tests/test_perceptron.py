@@ -1,13 +1,14 @@
-"""Perceptrons and NAND circuits (textbook_utils.perceptron), checked against plain logic and arithmetic."""
+"""Perceptrons and NAND circuits (textbook_utils.lessons.perceptron), checked against plain logic and arithmetic."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from textbook_utils.perceptron import (
-    NAND_BIAS, NAND_WEIGHTS, add_binary, full_adder, half_adder, nand, perceptron, step,
-)
+from textbook_utils.lessons.perceptron import (NAND_BIAS, NAND_WEIGHTS,
+                                               add_binary, full_adder,
+                                               half_adder, nand, perceptron,
+                                               step)
 
 BITS = (0, 1)
 

@@ -1,4 +1,4 @@
-"""Figures of the Nielsen chapters: plot_circuit and plot_weight_images (textbook_utils.plotting)."""
+"""Figures of the Nielsen chapters: plot_circuit and plot_weight_images (textbook_utils.figures.plotting)."""
 
 import matplotlib
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from textbook_utils.plotting import plot_circuit, plot_weight_images  # noqa: E402
+from textbook_utils.figures.plotting import plot_circuit, plot_weight_images  # noqa: E402
 
 NODES = {"x1": (0, 1, "x1"), "x2": (0, -1, "x2"), "out": (2, 0, "3")}
 EDGES = [("x1", "out", "-2"), ("x2", "out", "-2", 0.7)]

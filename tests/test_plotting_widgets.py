@@ -1,4 +1,4 @@
-"""textbook_utils.plotting and .widgets: the figures and the explorer of chapter 1."""
+"""textbook_utils.figures.plotting and .widgets: the figures and the explorer of chapter 1."""
 
 import matplotlib
 
@@ -8,10 +8,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from textbook_utils.data import load_mnist  # noqa: E402
-from textbook_utils.plotting import plot_digit, plot_layers  # noqa: E402
-from textbook_utils.scratch import Network  # noqa: E402
-from textbook_utils.widgets import activation_explorer  # noqa: E402
+from textbook_utils.tools.data import load_mnist  # noqa: E402
+from textbook_utils.figures.plotting import plot_digit, plot_layers  # noqa: E402
+from textbook_utils.lessons.scratch import Network  # noqa: E402
+from textbook_utils.figures.widgets import activation_explorer  # noqa: E402
 
 
 def test_plot_layers_draws_one_panel_per_layer_and_marks_the_answer():
@@ -44,7 +44,7 @@ def _frames(widget):
 def test_explorer_draws_every_combination_and_links_each_control_to_its_stacks():
     import ipywidgets as widgets
 
-    from textbook_utils.widgets import explorer
+    from textbook_utils.figures.widgets import explorer
 
     calls = []
 
@@ -73,7 +73,7 @@ def test_explorer_draws_every_combination_and_links_each_control_to_its_stacks()
 
 
 def test_explorer_refuses_what_it_cannot_store_or_describe():
-    from textbook_utils.widgets import MAX_FRAMES, explorer
+    from textbook_utils.figures.widgets import MAX_FRAMES, explorer
 
     def draw(*values):
         return plt.figure(), "a figure"
@@ -117,7 +117,7 @@ def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it():
 
     from PIL import Image
 
-    from textbook_utils.widgets import explorer
+    from textbook_utils.figures.widgets import explorer
 
     def draw(width):
         fig, ax = plt.subplots(figsize=(width, 2), dpi=72)
@@ -140,7 +140,7 @@ def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it():
 def test_temperature_frames_redrawn_on_one_figure_match_fresh_drawings():
     # temperature_explorer draws one figure and changes its bars and title
     # per frame; each frame must be what a figure drawn for that T alone is
-    from textbook_utils.widgets import temperature_explorer
+    from textbook_utils.figures.widgets import temperature_explorer
 
     logits = np.array([3.0, 2.0, 0.5, 0.0, -1.0])
     tokens = ["a", "b", " ", "\n", "e"]

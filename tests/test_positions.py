@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from textbook_utils.positions import (cosine_matrix, offset_share,
+from textbook_utils.lessons.positions import (cosine_matrix, offset_share,
                                       position_spectrum, sinusoidal)
 
 

@@ -1,11 +1,13 @@
-"""textbook_utils.preprocessing.Standardizer and textbook_utils.video_net (chapter "Gradient descent")."""
+"""textbook_utils.lessons.preprocessing.Standardizer and textbook_utils.runs.video_net (chapter "Gradient descent")."""
 
 import numpy as np
 import pytest
 
-from textbook_utils.data import load_mnist
-from textbook_utils.preprocessing import Standardizer
-from textbook_utils.video_net import BOOK_RECIPE, VIDEO_NET_SIZES, VIDEO_RECIPE, Recipe, train_video_net
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.preprocessing import Standardizer
+from textbook_utils.runs.video_net import (BOOK_RECIPE, VIDEO_NET_SIZES,
+                                           VIDEO_RECIPE, Recipe,
+                                           train_video_net)
 
 
 def test_statistics_come_from_the_training_images_and_are_reused_unchanged():

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import data
-from textbook_utils.optim import (SGD, Momentum, RMSProp, descend, heavy_ball_parameters, heavy_ball_rate,
-                                  nesterov_parameters, nesterov_rate)
+from textbook_utils.tools import data
+from textbook_utils.lessons.optim import (SGD, Adam, Momentum, RMSProp, descend,
+                                          heavy_ball_parameters,
+                                          heavy_ball_rate, nesterov_parameters,
+                                          nesterov_rate)
 
 
 @pytest.mark.parametrize("prompt", ["", torch.zeros(1, 0, dtype=torch.long), torch.tensor([1, 2, 3]), [1, 2]])
@@ -48,11 +50,17 @@ def test_top_k_and_ids_still_work(small):
     assert small.generate("to be", 0) == "to be"
 
 
+def _run(rule):
+    return descend(rule, lambda x: x, [1.0], n_steps=1)
+
+
 @pytest.mark.parametrize("make, name", [
-    (lambda: SGD(eta=-1), "eta"), (lambda: SGD(eta=0), "eta"), (lambda: SGD(eta=math.nan), "eta"),
-    (lambda: Momentum(0.1, beta=1), "beta"), (lambda: Momentum(0.1, beta=-0.1), "beta"),
-    (lambda: RMSProp(0.1, rho=2), "rho"), (lambda: RMSProp(0.1, rho=1.0), "rho"),
-    (lambda: RMSProp(0.1, eps=0), "eps"),
+    # the update rules are checked where they are run, by descend
+    (lambda: _run(SGD(eta=-1)), "eta"), (lambda: _run(SGD(eta=0)), "eta"),
+    (lambda: _run(SGD(eta=math.nan)), "eta"),
+    (lambda: _run(Momentum(0.1, beta=1)), "beta"), (lambda: _run(Momentum(0.1, beta=-0.1)), "beta"),
+    (lambda: _run(RMSProp(0.1, rho=2)), "rho"), (lambda: _run(RMSProp(0.1, rho=1.0)), "rho"),
+    (lambda: _run(RMSProp(0.1, eps=0)), "eps"), (lambda: _run(Adam(0.1, beta2=1.0)), "beta2"),
     (lambda: descend(SGD(0.1), lambda x: x, [1.0], n_steps=-1), "n_steps"),
     (lambda: nesterov_rate(-1, 1), "m"), (lambda: nesterov_rate(2, 1), "m <= M"),
     (lambda: nesterov_parameters(0, 1), "m"), (lambda: heavy_ball_rate(1, math.inf), "M"),

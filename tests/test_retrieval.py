@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from textbook_utils import retrieval as R
+from textbook_utils.lessons import retrieval as R
 
 
 def test_terms_drop_stop_words():

@@ -1,10 +1,11 @@
-"""textbook_utils.rnn: the unrolled tiny RNN computes what an Elman RNN computes, and learns to add."""
+"""textbook_utils.lessons.rnn: the unrolled tiny RNN computes what an Elman RNN computes, and learns to add."""
 
 import numpy as np
 import pytest
 import torch
 
-from textbook_utils.rnn import TinyRNN, binary_addition_data, bits_to_ints, ints_to_bits
+from textbook_utils.lessons.rnn import (TinyRNN, binary_addition_data,
+                                        bits_to_ints, ints_to_bits)
 
 
 def test_forward_agrees_with_torch_nn_rnn():
@@ -77,12 +78,12 @@ def test_trained_rnn_adds_and_generalises_to_longer_numbers():
 
 def test_bad_input_is_rejected():
     net = TinyRNN(2, 4, 1)
-    with pytest.raises(ValueError, match=r"\(batch, T, 2\)"):
+    # forward is the math alone (chapter "Fundamentals" prints it): a
+    # sequence without its time axis, or of integers, fails in torch itself
+    with pytest.raises(ValueError):
         net(torch.zeros(3, 2))
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError):
         net(torch.zeros(1, 3, 2, dtype=torch.long))
-    with pytest.raises(ValueError, match="h0 must have shape"):
-        net(torch.zeros(1, 3, 2), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="n_hidden must be a positive integer"):
         TinyRNN(2, 0, 1)
     with pytest.raises(ValueError, match="n_hidden must be a positive integer"):

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from textbook_utils import (cli, gpt_checkpoint, gpt_data, in_context, parallel_cost, safe_write, scaling_laws,
-                            specialising, train_gpt, train_mnist, video_net)
-from textbook_utils.safe_write import check_output
+from textbook_utils.tools import cli, safe_write
+from textbook_utils.training import gpt_checkpoint, gpt_data
+from textbook_utils.runs import (in_context, parallel_cost, scaling_laws,
+                                 specialising, video_net)
+from textbook_utils.commands import train_gpt, train_mnist
+from textbook_utils.tools.safe_write import check_output
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -65,7 +68,7 @@ def test_a_failing_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mo
 
 WRITER = """
 import sys, time
-from textbook_utils.safe_write import check_output
+from textbook_utils.tools.safe_write import check_output
 out = check_output(sys.argv[1], overwrite=True)
 def slow(f):
     f.write(b"new" * 1000)
@@ -112,7 +115,7 @@ def test_two_writers_with_overwrite_one_wins_whole_the_other_is_told(tmp_path):
 
 RACER = """
 import os, sys, time
-from textbook_utils.safe_write import check_output
+from textbook_utils.tools.safe_write import check_output
 out = check_output(sys.argv[1])
 while not os.path.exists(sys.argv[2]):
     time.sleep(0.001)
@@ -254,7 +257,7 @@ def test_bad_numbers_and_bombs_are_usage_errors_before_any_work(name, commands, 
 
 BOMBS = """
 import resource, sys, time
-from textbook_utils import train_gpt
+from textbook_utils.commands import train_gpt
 for bad in sys.argv[1:]:
     flag, value = bad.split("=")
     start = time.perf_counter()
@@ -342,3 +345,19 @@ def test_train_gpt_with_a_comment_in_its_hash_file(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         train_gpt.main(["--iters", "1", "--out", str(tmp_path / "b.pt")])
     assert exit_.value.code == 2 and not (tmp_path / "b.pt").exists()
+
+
+def test_save_result_writes_or_exits_with_the_reason(tmp_path):
+    out = check_output(tmp_path / "r.json")
+    assert json.loads(out.save_result({"loss": 1.5}).read_text()) == {"loss": 1.5}
+    nan = check_output(tmp_path / "nan.json")
+    with pytest.raises(SystemExit, match="NaN or infinite"):
+        nan.save_result({"loss": float("nan")})
+    assert not (tmp_path / "nan.json").exists()
+
+
+def test_command_line_records_module_and_arguments(monkeypatch):
+    assert cli.command_line("textbook_utils.runs.x", ["--out", "a b.json"]) == \
+        "python -m textbook_utils.runs.x --out a b.json"
+    monkeypatch.setattr(sys, "argv", ["prog", "--quick"])
+    assert cli.command_line("textbook_utils.runs.x") == "python -m textbook_utils.runs.x --quick"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import scaling_laws as S
-from textbook_utils.gpt import GPT, GPTConfig
+from textbook_utils.runs import scaling_laws as S
+from textbook_utils.lessons.gpt import GPT, GPTConfig
 
 
 def test_non_embedding_params_match_the_closed_form():

@@ -1,4 +1,4 @@
-"""textbook_utils.scratch: backpropagation, SGD, evaluate, total_cost and the guards of SGD.
+"""textbook_utils.lessons.scratch: backpropagation, SGD, evaluate, total_cost and the guards of SGD.
 
 Gradients are checked against two independent references: centred finite
 differences of the cost, and torch.autograd on a PyTorch copy of the same
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils.data import load_mnist
-from textbook_utils.scratch import Network, one_hot
-from textbook_utils.seeding import SEED_OFFSET_ENV
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.scratch import Network, one_hot
+from textbook_utils.tools.seeding import SEED_OFFSET_ENV
 
 SHAPES = [[3, 2], [5, 4, 3], [7, 6, 5, 4], [10, 3, 8, 2, 6]]
 

@@ -1,4 +1,4 @@
-"""textbook_utils.seeding: repeatable training, and the switch that shifts every training seed."""
+"""textbook_utils.tools.seeding: repeatable training, and the switch that shifts every training seed."""
 
 import random
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils.scratch import Network
-from textbook_utils.seeding import SEED_OFFSET_ENV, seed_everything, seed_offset, training_seed
+from textbook_utils.lessons.scratch import Network
+from textbook_utils.tools.seeding import (SEED_OFFSET_ENV, seed_everything,
+                                          seed_offset, training_seed)
 
 
 def _draw():

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from textbook_utils import specialising as S
-from textbook_utils.gpt_checkpoint import load_checkpoint
+from textbook_utils.runs import specialising as S
+from textbook_utils.training.gpt_checkpoint import load_checkpoint
 
 PAGE = ("The learning rate sets how far each step of gradient descent goes. "
         "A network learns by following the gradient of its loss downhill.\n\n")

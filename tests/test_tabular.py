@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from textbook_utils import tabular as T
+from textbook_utils.lessons import tabular as T
 
 
 def test_reads_the_real_breast_cancer_csv():

@@ -1,4 +1,4 @@
-"""textbook_utils.timeline: the timeline of the Orientation part holds the cited facts."""
+"""textbook_utils.figures.timeline: the timeline of the Orientation part holds the cited facts."""
 
 import matplotlib
 
@@ -7,7 +7,7 @@ matplotlib.use("Agg")  # tests only: no window
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from textbook_utils.timeline import MILESTONES, KINDS, milestones, parameter_counts, plot_timeline  # noqa: E402
+from textbook_utils.figures.timeline import MILESTONES, KINDS, milestones, parameter_counts, plot_timeline  # noqa: E402
 
 # Years and venues (or arXiv identifiers) as the papers give them.
 EXPECTED = {
@@ -94,7 +94,7 @@ def test_the_years_2012_to_2017_are_not_empty():
 
 
 def test_taxonomy_figure_draws_one_box_per_region_with_its_lines():
-    from textbook_utils.plotting import plot_taxonomy
+    from textbook_utils.figures.plotting import plot_taxonomy
 
     regions = {"artificial intelligence": ["search"], "machine learning": ["trees", "SVMs"],
                "deep learning": ["ResNet"], "generative models": ["GPT", "diffusion"]}

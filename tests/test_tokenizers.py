@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from textbook_utils.data import load_text
-from textbook_utils.tokenizers import BPETokenizer, CharTokenizer
+from textbook_utils.tools.data import load_text
+from textbook_utils.lessons.tokenizers import BPETokenizer, CharTokenizer
 
 SAMPLE = load_text()[:20_000]
 LADLE = "Ladle Rat Rotten Hut: wants pawn term, dare worsted ladle gull hoe lift wetter murder"

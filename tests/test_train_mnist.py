@@ -1,4 +1,4 @@
-"""python -m textbook_utils.train_mnist on one process: it trains, saves, and refuses bad arguments first.
+"""python -m textbook_utils.commands.train_mnist on one process: it trains, saves, and refuses bad arguments first.
 
 The torchrun runs of the same command are in test_distributed.py.
 """
@@ -8,8 +8,9 @@ import json
 import pytest
 import torch
 
-from textbook_utils import distributed, train_mnist
-from textbook_utils.mlp import MLP
+from textbook_utils.tools import distributed
+from textbook_utils.commands import train_mnist
+from textbook_utils.lessons.mlp import MLP
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -114,7 +115,7 @@ def test_an_existing_output_is_kept_unless_overwrite(tmp_path, capsys, monkeypat
 
 
 def test_the_committed_checkpoint_is_not_a_place_to_write(capsys, monkeypatch):
-    from textbook_utils.gpt_checkpoint import CHECKPOINT
+    from textbook_utils.training.gpt_checkpoint import CHECKPOINT
 
     monkeypatch.setattr(train_mnist, "load_mnist", lambda *a: pytest.fail("data loaded"))
     before = CHECKPOINT.read_bytes()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from textbook_utils import video_net
-from textbook_utils.video_net import ABLATION, BOOK_RECIPE, VIDEO_RECIPE
+from textbook_utils.runs import video_net
+from textbook_utils.runs.video_net import ABLATION, BOOK_RECIPE, VIDEO_RECIPE
 
 
 def test_the_ablation_changes_one_thing_at_a_time_from_the_videos_recipe_to_the_books():

@@ -3,7 +3,7 @@
 The chapter ``book/nielsen/02_learning_to_recognise_digits.ipynb`` trains
 one epoch of each run live and reads the full runs from the file this
 script writes (``nielsen_runs.json`` beside it). Every run uses
-``textbook_utils.scratch.Network`` on Nielsen's split (the first 50,000
+``textbook_utils.lessons.scratch.Network`` on Nielsen's split (the first 50,000
 MNIST training images; accuracy on the 10,000 test images after every
 epoch, and on the last 10,000 training images as validation at the end),
 mini-batches of 10, 30 epochs (``RUNS``, in this order):
@@ -50,9 +50,9 @@ import time
 
 import numpy as np
 
-from textbook_utils import cli
-from textbook_utils.data import load_mnist
-from textbook_utils.scratch import Network
+from textbook_utils.tools import cli
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.scratch import Network
 
 
 # name: (hidden neurons, eta, seed, initial weights): "N(0, 1)" is
@@ -140,7 +140,7 @@ def main(argv=None):
 
 def write(args, runs, start, epochs, n_train, n_test):
     """Write the runs done so far, with the command that makes them
-    (whole, or not at all: :mod:`textbook_utils.safe_write`)."""
+    (whole, or not at all: :mod:`textbook_utils.tools.safe_write`)."""
     made_by = f"python book/nielsen/nielsen_runs.py --out {args.out.path}"
     if epochs != 30:
         made_by += f" --epochs {epochs}"

@@ -29,11 +29,11 @@ import time
 import numpy as np
 import torch
 
-from textbook_utils import cli
-from textbook_utils.data import load_mnist
-from textbook_utils.mlp import MLP
-from textbook_utils.seeding import seed_everything
-from textbook_utils.training import accuracy, fit
+from textbook_utils.tools import cli
+from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.mlp import MLP
+from textbook_utils.tools.seeding import seed_everything
+from textbook_utils.training.loop import accuracy, fit
 
 SIZES = (100, 300, 1_000, 3_000, 10_000, 30_000, 60_000)
 

@@ -1,0 +1,395 @@
+"""Figures the chapters share: digits, activation columns, a network's layers.
+
+First used in chapter "But what is a neural network?"
+(``book/3b1b/01_what_is_a_neural_network.ipynb``). Every function draws on
+Matplotlib axes and returns the figure, so the same figure shows in Jupyter,
+in the built book and in a plain ``python`` script (call ``plt.show()``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib.patches as mpatches
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML
+
+__all__ = ["figure_html", "plot_digit", "plot_layers"]
+
+
+def figure_html(fig, alt: str) -> HTML:
+    """A figure as an ``<img>`` with alt text, for widget outputs and other HTML.
+
+    Widgets show figures through this so that every image in the built book
+    carries a description for screen readers.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("alt text must describe the figure; got an empty string")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return HTML(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"/>')
+
+
+def _as_image(image) -> np.ndarray:
+    """A digit as a (28, 28) array, from (784,) or (28, 28)."""
+    image = np.asarray(image)
+    if image.shape == (784,):
+        return image.reshape(28, 28)
+    if image.shape == (28, 28):
+        return image
+    raise ValueError(f"a digit must have shape (784,) or (28, 28), got {image.shape}")
+
+
+def plot_digit(image, ax=None, *, title: str | None = None):
+    """Show one MNIST digit in grey levels, black = 0 and white = 1 (or 255)."""
+    image = _as_image(image)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.2, 2.2))
+    vmax = 255 if image.dtype == np.uint8 else 1.0
+    ax.imshow(image, cmap="gray", vmin=0, vmax=vmax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_layers(activations, *, label: int | None = None, fig=None):
+    """Draw one example's activations layer by layer, input on the left.
+
+    ``activations`` is the list a^(0), a^(1), ..., a^(L) for a single example
+    (each of shape ``(n,)`` or ``(n, 1)``), such as
+    ``[a[:, 0] for a in Network.forward(x)[1]]``. The input layer is drawn as
+    the 28×28 image it came from; each later layer as a column of cells whose
+    brightness is the neuron's activation in [0, 1]. The output layer is
+    labelled 0..9 and its brightest neuron (the network's answer) is marked.
+    """
+    layers = [np.asarray(a, dtype=float).reshape(-1) for a in activations]
+    if len(layers) < 2:
+        raise ValueError(f"need the input layer and at least one more, got {len(layers)} layer(s)")
+    for i, a in enumerate(layers[1:], start=1):
+        if a.min() < 0 or a.max() > 1:
+            raise ValueError(f"layer {i} has activations outside [0, 1]; expected sigmoid outputs")
+    if fig is None:
+        fig = plt.figure(figsize=(2.0 + 1.1 * (len(layers) - 1), 3.4))
+    fig.clear()
+    widths = [2.6] + [1.0] * (len(layers) - 1)
+    axes = fig.subplots(1, len(layers), gridspec_kw={"width_ratios": widths})
+    plot_digit(layers[0], axes[0], title=f"input (784)" + (f"\nlabel {label}" if label is not None else ""))
+    for i, (ax, a) in enumerate(zip(axes[1:], layers[1:]), start=1):
+        is_output = i == len(layers) - 1
+        ax.imshow(a.reshape(-1, 1), cmap="gray", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks([])
+        if is_output:
+            ax.set_yticks(range(len(a)))
+            ax.tick_params(axis="y", labelsize=8, length=0)
+            best = int(np.argmax(a))
+            ax.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
+            ax.set_title(f"output ({len(a)})\nanswer {best}", fontsize=10)
+        else:
+            ax.set_yticks([])
+            ax.set_title(f"layer {i} ({len(a)})", fontsize=10)
+    # fixed margins rather than tight_layout, which measures every label and
+    # would double the cost of each of an explorer's frames
+    fig.subplots_adjust(left=0.02, right=0.95, bottom=0.03, top=0.84, wspace=0.9)
+    return fig
+
+
+# --- Strang chapters: contours of f(x, y) and descent paths over them ---------------------------
+# Used by "Gradient descent: downhill to a minimum" (book/strang/01_gradient_descent.ipynb) and
+# "Momentum, Newton and stochastic gradient descent" (book/strang/02_momentum_newton_sgd.ipynb).
+
+__all__ += ["plot_contours", "plot_path"]
+
+
+def plot_contours(f, xlim, ylim, ax=None, *, levels=12, n: int = 240, cmap: str = "Blues_r",
+                  equal_scales: bool = True):
+    """Draw the level curves of a function of two variables over a box.
+
+    ``f`` takes a stack of points of shape ``(..., 2)`` and returns ``(...)``,
+    as :class:`textbook_utils.lessons.optim.Quadratic` and ``LeastSquares`` do.
+    ``levels`` is a number of levels (spaced geometrically between the
+    smallest positive and the largest value on the box, which suits functions
+    whose minimum is 0) or an increasing list of values, such as the values of
+    f along a path. Returns the axes, with equal scales on x and y so that
+    right angles look right (``equal_scales=False`` lets a long thin box fill
+    the axes; then say in the caption that one axis is stretched).
+    """
+    (x0, x1), (y0, y1) = xlim, ylim
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"xlim and ylim must be increasing pairs, got {xlim} and {ylim}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2 grid points per side, got {n!r}")
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    Z = np.asarray(f(np.stack([X, Y], axis=-1)), dtype=float)
+    if Z.shape != X.shape:
+        raise ValueError(f"f must map points (..., 2) to values (...); got {Z.shape} for {X.shape + (2,)}")
+    if np.ndim(levels) == 0:
+        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
+            raise ValueError(f"levels must be a positive integer or a list of values, got {levels!r}")
+        positive = Z[Z > 0]
+        low = max(positive.min(), positive.max() * 1e-4) if positive.size else 1e-12
+        levels = np.geomspace(low, Z.max(), int(levels)) if Z.max() > low else int(levels)
+    else:
+        levels = np.unique(np.asarray(levels, dtype=float))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    ax.contour(X, Y, Z, levels=levels, cmap=cmap, linewidths=0.8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    if equal_scales:
+        ax.set_aspect("equal")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    return ax
+
+
+def plot_path(path, ax=None, *, label: str | None = None, color: str | None = None, marker: str = "o"):
+    """Draw the iterates x_0, x_1, ... of a method (array ``(K + 1, 2)``) joined by segments.
+
+    The start is marked with a larger hollow circle. Returns the axes.
+    """
+    path = np.asarray(path, dtype=float)
+    if path.ndim != 2 or path.shape[1] != 2 or len(path) < 1:
+        raise ValueError(f"path must have shape (K + 1, 2), got {path.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    (line,) = ax.plot(path[:, 0], path[:, 1], marker=marker, ms=3, lw=1.2, color=color, label=label)
+    ax.plot(path[0, 0], path[0, 1], "o", ms=8, mfc="none", color=line.get_color())
+    return ax
+
+
+# --------------------------------------------------------------------------- transformers
+# Chapters "GPT: what a transformer does" and "Attention in transformers"
+# (book/3b1b/05_gpt.ipynb, 06_attention.ipynb).
+
+__all__ += ["plot_attention_pattern", "plot_token_probabilities"]
+
+
+def _shown(token: str) -> str:
+    """A token as a readable tick label: spaces and newlines made visible."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
+
+
+def plot_attention_pattern(A, tokens, ax=None, *, title: str | None = None):
+    """Heatmap of one head's attention pattern, row = query, column = key.
+
+    ``A`` is ``(T, T)`` with rows summing to 1 (a causal pattern is zero
+    above the diagonal); ``tokens`` are the ``T`` token strings.
+    """
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be a square (T, T) pattern, got shape {A.shape}")
+    if len(tokens) != A.shape[0]:
+        raise ValueError(f"need {A.shape[0]} tokens for a {A.shape} pattern, got {len(tokens)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
+    labels = [_shown(t) for t in tokens]
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, family="monospace")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7, family="monospace")
+    ax.set_xlabel("key (looked at)")
+    ax.set_ylabel("query (updated)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_token_probabilities(probs, tokens, ax=None, *, title: str | None = None):
+    """Horizontal bars of next-token probabilities, largest on top."""
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim != 1 or len(probs) != len(tokens):
+        raise ValueError(f"probs must be 1-D with one entry per token, got {probs.shape} "
+                         f"and {len(tokens)} tokens")
+    if np.any(probs < 0) or np.any(probs > 1):
+        raise ValueError("probabilities must lie in [0, 1]")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.32 * len(probs) + 1.0))
+    y = np.arange(len(probs))[::-1]
+    ax.barh(y, probs, color="tab:blue")
+    ax.set_yticks(y, [repr(t)[1:-1] if t not in (" ", "\n") else _shown(t) for t in tokens],
+                  family="monospace", fontsize=12)
+    ax.tick_params(axis="x", labelsize=11)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability", fontsize=11)
+    if title:
+        ax.set_title(title, fontsize=12)
+    return ax.figure
+
+
+# --------------------------------------------------------------------------- Nielsen, chapter 1
+# "Perceptrons and sigmoid neurons" and "Learning to recognise digits"
+# (book/nielsen/01_perceptrons_and_sigmoid_neurons.ipynb, 02_learning_to_recognise_digits.ipynb).
+
+__all__ += ["plot_circuit", "plot_weight_images"]
+
+
+def plot_circuit(nodes, edges, ax=None, *, title: str | None = None):
+    """Draw a small circuit of perceptrons: circles joined by arrows labelled with weights.
+
+    ``nodes`` maps a name to ``(x, y, text)``: where the node sits and what it
+    shows (an input's name, or a perceptron's bias). ``edges`` is a list of
+    ``(from_name, to_name, weight_text)``, optionally with a fourth entry, the
+    fraction of the way along the arrow where the label sits (default 0.45);
+    an empty weight text draws no label.
+    """
+    nodes = dict(nodes)
+    for name, spec in nodes.items():
+        if len(spec) != 3:
+            raise ValueError(f"node {name!r} must be (x, y, text), got {spec!r}")
+    for edge in edges:
+        if len(edge) not in (3, 4) or edge[0] not in nodes or edge[1] not in nodes:
+            raise ValueError(f"edge {edge!r} must be (from, to, weight_text[, label_at]) between named nodes")
+        if len(edge) == 4 and not 0 <= edge[3] <= 1:
+            raise ValueError(f"edge {edge!r}: label_at must lie in [0, 1]")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    radius = 0.28
+    for src, dst, text, *label_at in edges:
+        t = label_at[0] if label_at else 0.45
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        d = np.hypot(x1 - x0, y1 - y0)
+        ux, uy = (x1 - x0) / d, (y1 - y0) / d
+        ax.annotate("", xy=(x1 - radius * ux, y1 - radius * uy), xytext=(x0 + radius * ux, y0 + radius * uy),
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2))
+        if text:
+            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=8, color="tab:blue",
+                    ha="center", va="bottom")
+    for name, (x, y, text) in nodes.items():
+        ax.add_patch(plt.Circle((x, y), radius, fc="white", ec="black", lw=1.2, zorder=3))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=4)
+    xs = [x for x, _, _ in nodes.values()]
+    ys = [y for _, y, _ in nodes.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def plot_weight_images(W, *, ncols: int = 10, titles=None, fig=None):
+    """Each row of ``W`` (the weights into one neuron, ``(m, 784)``) as a 28 × 28 image.
+
+    Colours are symmetric about zero, one scale for all panels: red pixels
+    push the neuron on, blue pixels push it off, white ones do nothing.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[1] != 784:
+        raise ValueError(f"W must have shape (m, 784), one row per neuron; got {W.shape}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    if titles is not None and len(titles) != len(W):
+        raise ValueError(f"got {len(titles)} titles for {len(W)} neurons")
+    ncols = min(ncols, len(W))
+    nrows = -(-len(W) // ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(1.0 * ncols, 1.1 * nrows))
+    fig.clear()
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    vmax = float(np.abs(W).max()) or 1.0
+    for k, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= len(W):
+            ax.axis("off")
+            continue
+        ax.imshow(W[k].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        if titles is not None:
+            ax.set_title(str(titles[k]), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- Orientation, "How we got here": where the book's chapters sit ---------------------------
+
+__all__ += ["plot_taxonomy"]
+
+
+def plot_taxonomy(regions, ax=None, *, colours=None):
+    """Nested boxes, outermost first, each listing what sits in it and in no inner box.
+
+    ``regions`` maps a box's title to its lines, e.g. ``{"artificial
+    intelligence": [...], "machine learning": [...], ...}``: each box holds
+    the next. Used by "How we got here" (``book/orientation/02_history.ipynb``)
+    to draw AI > machine learning > deep learning > generative models with
+    the book's chapters in place. Returns the axes.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    n_lines = sum(len(lines) + 1.6 for lines in regions.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.24 * n_lines + 0.6))
+    colours = colours or ["#e8eef7", "#d2e0f2", "#b5cdec", "#f6d8b8"]
+    margin, top = 0.025, 1.0  # each box is inset by margin in the next
+    step = (1 - len(regions) * margin) / n_lines  # one line of text
+    for depth, (title, lines) in enumerate(regions.items()):
+        left = depth * margin
+        box = FancyBboxPatch(
+            (left, depth * margin), 1 - 2 * left, top - depth * margin,
+            boxstyle="round,pad=0,rounding_size=0.02", linewidth=1,
+            facecolor=colours[depth % len(colours)], edgecolor="0.35")
+        ax.add_patch(box)
+        ax.text(left + 0.015, top - 0.6 * step, title, fontsize=10,
+                fontweight="bold", va="center")
+        for i, line in enumerate(lines):
+            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=8.5,
+                    va="center")
+        top -= (len(lines) + 1.6) * step
+    ax.set_xlim(-0.005, 1.005)
+    ax.set_ylim(-0.005, 1.005)
+    ax.axis("off")
+    return ax
+
+
+# --- the dependency tree of backpropagation (book/3b1b/04_backpropagation_calculus.ipynb) ---
+
+__all__ += ["plot_dependency_tree"]
+
+
+def plot_dependency_tree(nodes, edges, ax=None):
+    """Draw a computation's dependency tree: boxed quantities, arrows labelled with derivatives.
+
+    ``nodes`` maps a name to ``(x, y, text, grad_text)``: where the box sits,
+    what it shows (a symbol and its value, on two lines) and, in red below,
+    the derivative of the cost with respect to it (empty: none). ``edges``
+    is a list of ``(from_name, to_name, label)``: an arrow from a quantity
+    to the one it feeds, labelled with the local derivative of the second
+    by the first. Video 4 of 3Blue1Brown draws this tree for a chain of
+    single neurons.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.4, 2.3))
+        fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    half_w, half_h = 0.66, 0.5                    # a box's half width and height
+    for src, dst, label in edges:
+        (x0, y0, *_), (x1, y1, *_) = nodes[src], nodes[dst]
+        start = np.array([x0 + half_w, y0 - 0.2 * np.sign(y0 - y1)])
+        end = np.array([x1 - half_w, y1 + 0.2 * np.sign(y0 - y1)])
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1))
+        if label:
+            xm, ym = (start + end) / 2
+            ax.text(xm, ym + 0.05, label, fontsize=8.5, color="tab:blue", ha="center", va="bottom",
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5)
+    for x, y, text, grad in nodes.values():
+        ax.add_patch(mpatches.FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
+                                             boxstyle="round,pad=0.02", fc="white", ec="black",
+                                             lw=1.1, zorder=3))
+        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=9,
+                linespacing=1.3, zorder=4)
+        if grad:
+            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=8.5,
+                    color="tab:red", zorder=4)
+    xs = [spec[0] for spec in nodes.values()]
+    ys = [spec[1] for spec in nodes.values()]
+    ax.set_xlim(min(xs) - half_w - 0.05, max(xs) + half_w + 0.05)
+    ax.set_ylim(min(ys) - half_h - 0.05, max(ys) + half_h + 0.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax.figure

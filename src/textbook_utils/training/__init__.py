@@ -1,0 +1,13 @@
+"""Training: the single-process loops, their recipes and checkpoints.
+
+- :mod:`.loop` -- ``fit``, the loop that trains the MLPs (MNIST, tabular),
+  and ``train_step``, the one optimiser step every loop takes;
+- :mod:`.descend` -- ``descend``, which runs the Strang chapters' update
+  rules and checks their settings;
+- :mod:`.gpt_loop` -- the GPT's ``Recipe`` and ``train``;
+- :mod:`.gpt_data` -- the GPT's batches and its loss estimate;
+- :mod:`.gpt_checkpoint` -- the committed GPT checkpoint, saved and loaded.
+
+Data parallelism is applied where a program starts (see
+:mod:`textbook_utils.commands`), never inside a loop.
+"""
