@@ -12,8 +12,12 @@ with no console errors and no failed or blocked requests; that no raw TeX is
 left in its text; that every image loaded and has alt text; that every widget
 output shows a rendered view; that it has a title and a link in the
 navigation; that the search box finds it; and that the dark-mode toggle
-switches the theme. A screenshot of each page is saved in
-``_build/screenshots/`` for people to look at.
+switches the theme. One more test opens every page in one browser and
+checks that it is made for reading: figures shown at 0.8x of their size or
+more and at 2 pixels per CSS px, no block wider than the column at 1280 px or
+on a 400 px phone, and no page loading more than 5 MB on opening. A
+screenshot of each page is saved in ``_build/screenshots/`` for people to
+look at.
 
 Chromium comes from Debian (the README's test command installs it). Playwright
 never downloads a browser here: the ``browser`` fixture (tests/conftest.py,
