@@ -250,7 +250,7 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
     ax_err.legend(fontsize=9.5, loc="best")
     # fixed margins, wide enough for the labels (the frame is cropped to its ink
     # afterwards): tight_layout would measure every tick label, half a frame's cost
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.82, wspace=0.32)
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.82, wspace=0.36)
     if not positive[1:].all():
         outcome = f"The method reaches the minimum exactly at step {int(np.argmin(positive))}."
     elif f[-1] > f[0]:
