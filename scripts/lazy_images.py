@@ -23,6 +23,7 @@ import base64
 import hashlib
 import os
 import re
+import struct
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -33,17 +34,40 @@ _WIDGET_STATE = re.compile(
 # An <img> tag with no loading attribute, in HTML and inside the widget
 # state's JSON strings (where its quotes are written \").
 _IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
+_IMG_INLINE = re.compile(r"<img\b[^>]*data:image/png;base64,[^>]*>")
+_WIDTH = re.compile(r'\bwidth=\\?"([0-9.]+)\\?"')
+_HEIGHT = re.compile(r"\bheight=")
 
 
 def _files_for_frames(text: str, page: Path, images: Path) -> str:
-    """Each inlined PNG written to ``images/`` and replaced by its relative URL."""
-    def to_file(match: re.Match) -> str:
-        png = base64.b64decode(match.group(1))
+    """Each inlined PNG written to ``images/`` and replaced by its relative URL.
+
+    An ``<img>`` (in the widget state's JSON, quotes written \\") also gets
+    its size, so that a frame loaded lazily keeps its place while it loads:
+    its ``width`` (CSS px) if given, else the PNG's, and the height in
+    proportion.
+    """
+    def to_file(png: bytes) -> str:
         path = images / f"{hashlib.sha256(png).hexdigest()[:32]}.png"
         if not path.exists():
             path.write_bytes(png)
         return Path(os.path.relpath(path, page.parent)).as_posix()
-    return _INLINE_PNG.sub(to_file, text)
+
+    def tag(match: re.Match) -> str:
+        markup = match.group(0)
+        png = base64.b64decode(_INLINE_PNG.search(markup).group(1))
+        pixels_w, pixels_h = struct.unpack(">II", png[16:24])      # the PNG's IHDR
+        markup = _INLINE_PNG.sub(lambda m: to_file(png), markup)
+        if _HEIGHT.search(markup):
+            return markup
+        given = _WIDTH.search(markup)
+        width = float(given.group(1)) if given else pixels_w
+        size = (f' height=\\"{width * pixels_h / pixels_w:.0f}\\"' if given else
+                f' width=\\"{width:g}\\" height=\\"{pixels_h}\\"')
+        return markup[:4] + size + markup[4:]
+
+    text = _IMG_INLINE.sub(tag, text)
+    return _INLINE_PNG.sub(lambda m: to_file(base64.b64decode(m.group(1))), text)
 
 
 def lighten(text: str, page: Path, images: Path) -> str:

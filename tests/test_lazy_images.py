@@ -41,7 +41,10 @@ def test_frames_in_the_widget_state_become_files_and_images_load_lazily(tmp_path
     # the state is still JSON, its frame a lazy image pointing at the file
     body = lighter.split('+json">')[1].split("</script>")[0]
     shown = json.loads(body)["state"]["m"]["state"]["value"]
-    assert shown == f'<img loading="lazy" alt="a frame" width="1.5" src="../../_images/{name}"/>'
+    # with its height, in proportion to its width (3 x 2 pixels shown 1.5 wide),
+    # so that it keeps its place while it loads
+    assert shown == (f'<img loading="lazy" height="1" alt="a frame" width="1.5" '
+                     f'src="../../_images/{name}"/>')
     assert '<img loading="lazy" alt="figure" src="../../_images/f.png">' in lighter
     assert '<img loading="eager" alt="kept"' in lighter          # an explicit choice is kept
     assert lighten(lighter, page, images) == lighter              # a second pass changes nothing
