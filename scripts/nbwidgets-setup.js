@@ -1,5 +1,6 @@
 // Loaded on pages with widgets, after RequireJS and before the ipywidgets HTML
-// manager (embed-amd.js); copied into the site by scripts/offline_widgets.py.
+// manager (embed-amd.js), by nbwidgets-loader.js when a widget comes near the
+// screen; copied into the site by scripts/offline_widgets.py.
 (function () {
   "use strict";
   // The folder this script was served from: _static/nbwidgets/ of the site.
@@ -13,9 +14,9 @@
 
   // The widget manager typesets labels with the MathJax 2 call
   // MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads
-  // MathJax 3. Translate that one call. Widgets render on window "load", and
-  // this listener, added first, runs before them.
-  window.addEventListener("load", function () {
+  // MathJax 3. Translate that one call, before the widgets render: they
+  // render on window "load", or at once if the page has loaded already.
+  function translate() {
     var mj = window.MathJax;
     if (!mj || mj.Hub || !mj.startup) {
       return;
@@ -30,5 +31,10 @@
         }
       },
     };
-  });
+  }
+  if (document.readyState === "complete") {
+    translate();
+  } else {
+    window.addEventListener("load", translate);
+  }
 })();

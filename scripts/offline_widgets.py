@@ -4,9 +4,11 @@ MyST-NB's default pages load RequireJS and the ipywidgets HTML manager
 (``@jupyter-widgets/html-manager``, ``embed-amd.js``) from public CDNs; without
 network a page shows empty widget areas. This extension
 
-* points MyST-NB's ``nb_ipywidgets_js`` at copies under ``_static/nbwidgets/``
-  (only pages that contain widgets load them, as before), and
-* copies those files, and ``nbwidgets-setup.js`` beside this file, into the
+* points MyST-NB's ``nb_ipywidgets_js`` at ``nbwidgets-loader.js`` (beside
+  this file; only pages that contain widgets load it), which fetches the
+  copies under ``_static/nbwidgets/`` when a widget output first comes near
+  the screen — the manager is 3.6 MB, more than the rest of a page — and
+* copies those files, ``nbwidgets-setup.js`` and the loader into the
   built site when an HTML build finishes — from
   ``node_modules/``, which ``npm ci`` fills from ``package-lock.json``. Nothing
   third-party is committed to the repository.
@@ -35,6 +37,8 @@ REQUIREJS = NODE_MODULES / "requirejs" / "require.js"
 # Ours: tells RequireJS and the HTML manager where they live (fonts), and maps
 # the manager's MathJax 2 typeset call onto the MathJax 3 the book loads.
 SETUP_JS = Path(__file__).with_name("nbwidgets-setup.js")
+# Ours: the one script in a widget page's head; loads the three above lazily.
+LOADER_JS = Path(__file__).with_name("nbwidgets-loader.js")
 HTML_MANAGER_DIST = NODE_MODULES / "@jupyter-widgets" / "html-manager" / "dist"
 # embed-amd.js finds its fonts (Font Awesome, for widget icons) next to itself.
 FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
@@ -51,15 +55,12 @@ def _missing() -> list[Path]:
 
 
 def _use_local_copies(app: Sphinx, config) -> None:
-    """Make widget pages load RequireJS and the HTML manager from the site itself."""
-    config.nb_ipywidgets_js = {
-        f"{TARGET}/require.js": {},
-        f"{TARGET}/setup.js": {},
-        # The CDN attribute is only consulted for third-party widget modules;
-        # the book uses the built-in ones (controls, output), which embed-amd.js
-        # bundles. The browser tests block every request that leaves the site.
-        f"{TARGET}/embed-amd.js": {"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/"},
-    }
+    """Make widget pages load the widget manager from the site itself, when needed.
+
+    The loader fetches RequireJS, setup.js and the HTML manager (embed-amd.js)
+    in that order; the browser tests block every request that leaves the site.
+    """
+    config.nb_ipywidgets_js = {f"{TARGET}/loader.js": {}}
 
 
 def _check_assets(app: Sphinx) -> None:
@@ -82,6 +83,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REQUIREJS, target / "require.js")
     shutil.copy2(SETUP_JS, target / "setup.js")
+    shutil.copy2(LOADER_JS, target / "loader.js")
     for source in _html_manager_files():
         shutil.copy2(source, target / source.name)
 

@@ -111,30 +111,65 @@ def test_explorer_rejects_bad_data():
         activation_explorer(images[:5], labels[:4])
 
 
-def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it():
+def test_a_frame_is_the_figure_cropped_as_savefig_bbox_inches_tight_crops_it_at_2x():
     import base64
     import io
+    import re
 
     from PIL import Image
 
     from textbook_utils.figures.widgets import explorer
 
     def draw(width):
-        fig, ax = plt.subplots(figsize=(width, 2), dpi=72)
+        fig, ax = plt.subplots(figsize=(width, 2))
         ax.plot([0, 1], [0, 1])
         ax.set_title("a title")
         return fig, f"a {width}-inch figure"
 
-    frame = _frames(explorer(draw, [("width", [3])]).children[1])[0]
+    frame = _frames(explorer(draw, [("width", [3])], dpi=100).children[1])[0]
     png = base64.b64decode(frame.value.split("base64,")[1].split('"')[0])
-    reference = io.BytesIO()                   # matplotlib's own tight crop
+    reference = io.BytesIO()                   # matplotlib's own tight crop, at 2 x 100 dpi
     fig, _ = draw(3)
-    fig.savefig(reference, format="png", dpi=72, bbox_inches="tight")
+    fig.savefig(reference, format="png", dpi=200, bbox_inches="tight")
     plt.close(fig)
     got, want = Image.open(io.BytesIO(png)).size, Image.open(reference).size
     # the ink, not the text boxes, is cropped to: a few pixels tighter at most
-    assert all(0 <= w - g <= 16 for g, w in zip(got, want)), (got, want)
-    assert got[0] < 3 * 72  # cropped: narrower than the 3-inch canvas
+    assert all(0 <= w - g <= 40 for g, w in zip(got, want)), (got, want)
+    assert got[0] < 3 * 200  # cropped: narrower than the 3-inch canvas
+    # shown at 100 CSS px per inch: half its pixel width
+    shown = float(re.search(r'width="([0-9.]+)"', frame.value).group(1))
+    assert shown == got[0] / 2 and 200 < shown < 300
+
+
+def test_book_style_lays_figures_out_at_100_dpi_so_the_column_holds_them_whole():
+    from textbook_utils.figures.plotting import COLUMN_INCHES, book_style
+
+    with plt.rc_context():
+        plt.rcParams["figure.dpi"] = 72
+        book_style()
+        fig = plt.figure(figsize=(COLUMN_INCHES, 3))
+        # the website's column is about 672 CSS px; the figure fits it
+        assert 640 <= fig.get_dpi() * COLUMN_INCHES <= 672
+        plt.close(fig)
+
+
+def test_figure_html_is_a_2x_png_shown_at_the_figure_size():
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    from textbook_utils.figures.plotting import figure_html
+
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    markup = figure_html(fig, "a line").data
+    plt.close(fig)
+    png = base64.b64decode(markup.split("base64,")[1].split('"')[0])
+    shown = float(re.search(r'width="([0-9.]+)"', markup).group(1))
+    assert Image.open(io.BytesIO(png)).width == 2 * shown
+    assert 300 < shown <= 400 + 20           # about the 4-inch figure, tightly cropped
 
 
 def test_temperature_frames_redrawn_on_one_figure_match_fresh_drawings():

@@ -12,9 +12,13 @@ with no console errors and no failed or blocked requests; that no raw TeX is
 left in its text; that every image loaded and has alt text; that every widget
 output shows a rendered view; that it has a title and a link in the
 navigation; that the search box finds it; and that the dark-mode toggle
-switches the theme. A screenshot of each page's first screen is saved in
-``_build/screenshots/`` for people to look at (of the whole page with
-``TEXTBOOK_FULL_SCREENSHOTS=1``: several seconds a page, so not by default).
+switches the theme. One more test opens every page in one browser and
+checks that it is made for reading: figures shown at 0.8x of their size or
+more and at 2 pixels per CSS px, no block wider than the column at 1280 px or
+on a 400 px phone, and no page loading more than 5 MB on opening. A
+screenshot of each page's first screen is saved in ``_build/screenshots/``
+for people to look at (of the whole page with ``TEXTBOOK_FULL_SCREENSHOTS=1``:
+several seconds a page, so not by default).
 
 Chromium comes from Debian (the README's test command installs it). Playwright
 never downloads a browser here: the ``browser`` fixture (tests/conftest.py,
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -133,13 +138,20 @@ class Visit:
         return self
 
     def settle(self):
-        """Wait for what renders after "load": lazy images, MathJax, widget views."""
-        self.page.evaluate(_LOAD_ALL_IMAGES)
-        self.page.evaluate(_MATHJAX_DONE)
+        """Wait for what renders after "load": widget views, lazy images, MathJax.
+
+        The widget manager is fetched when a widget output nears the screen
+        (scripts/nbwidgets-loader.js), so the page is scrolled to the first one
+        and back; then every image, frames included, is loaded.
+        """
+        self.page.evaluate(_SCROLL_TO_FIRST_WIDGET)
         try:
             self.page.wait_for_function(_WIDGETS_RENDERED, timeout=TIMEOUT_MS // 2)
         except Exception:  # reported by test_every_widget_output_has_a_rendered_view
             pass
+        self.page.evaluate("() => window.scrollTo(0, 0)")
+        self.page.evaluate(_LOAD_ALL_IMAGES)
+        self.page.evaluate(_MATHJAX_DONE)
         self.page.wait_for_load_state("networkidle")
 
     def close(self):
@@ -160,6 +172,11 @@ _MATHJAX_DONE = """async () => {
 }"""
 
 _WIDGET_VIEWS = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+_SCROLL_TO_FIRST_WIDGET = """() => {
+  const view = document.querySelector('%s');
+  if (view) { view.parentElement.scrollIntoView(); }
+}""" % _WIDGET_VIEWS
 
 _WIDGETS_RENDERED = """() => [...document.querySelectorAll('%s')].every(script => {
   const view = script.parentElement.querySelector('.widget-subarea .jupyter-widgets');
@@ -456,6 +473,102 @@ def test_figures_are_numbered_per_chapter_and_captioned_for_reading(visits, page
         assert len(f["text"]) > len(f["number"]) + 10, f"figure {f['number']} has no caption text"
         assert f["size"] >= 0.85 * body["size"] and f["weight"] >= 400 and f["color"] == body["color"], \
             f"caption of {f['number']} is hard to read: {f}"
+
+
+# --------------------------------------------------------------------------- reading: figures, width, weight
+
+#: every figure is a 2x PNG shown at half its pixel width; shrunk to fit the
+#: column, it may lose at most a fifth of its size (its labels with it)
+MIN_FIGURE_SCALE = 0.8
+#: the heaviest page, in bytes loaded on opening it (HTML and all it loads
+#: before the reader scrolls); was 9.99 MB before frames became lazy files
+MAX_PAGE_BYTES = 5_000_000
+WIDTHS = (1280, 400)  # the theme's normal width, and a phone
+PAGE_WEIGHTS = REPO / "_build" / "page_weights.json"
+
+_BYTES_LOADED = """() => [performance.getEntriesByType('navigation')[0],
+                          ...performance.getEntriesByType('resource')]
+  .reduce((sum, e) => sum + e.decodedBodySize, 0)"""
+
+# Figures in the article that show (static figures and the explorers' frames):
+# rendered width against natural width, both in CSS px.
+_FIGURE_SCALES = """() => [...document.querySelectorAll('article img')]
+  .filter(img => img.offsetParent !== null && img.naturalWidth > 0)
+  .map(img => ({src: img.currentSrc.split('/').pop().slice(0, 40),
+                rendered: img.getBoundingClientRect().width,
+                pixels: img.naturalWidth}))"""
+
+# Blocks wider than the article, unless inside a box that scrolls sideways
+# (and fits); and whether the whole page scrolls sideways.
+_OVERFLOWS = """() => {
+  const article = document.querySelector('article.bd-article');
+  const box = article.getBoundingClientRect();
+  const inside = r => r.left >= box.left - 1 && r.right <= box.right + 1;
+  const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const blocks = article.querySelectorAll(
+    'table, pre, figure, img, .math, mjx-container[display="true"], .cell_output > *, .admonition');
+  const wide = [];
+  for (const e of blocks) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || inside(r)) { continue; }
+    let up = e, ok = false;
+    while (up && up !== article) {
+      if (scrolls(up) && inside(up.getBoundingClientRect())) { ok = true; break; }
+      up = up.parentElement;
+    }
+    if (!ok) { wide.push(e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ': '
+                         + e.textContent.trim().slice(0, 50)); }
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1) {
+    wide.push(`the page scrolls sideways (${page.scrollWidth} px in ${page.clientWidth})`);
+  }
+  return wide;
+}"""
+
+
+def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browser, base_url):
+    """Every page, in one browser: what it loads on opening, its figures, its blocks.
+
+    * Bytes loaded on opening the page (before scrolling; images and the
+      widget manager come lazily) stay under ``MAX_PAGE_BYTES``; the numbers
+      are written to ``_build/page_weights.json``.
+    * Every figure is shown at ``MIN_FIGURE_SCALE`` of its size or more at the
+      theme's normal width, and is at least twice as sharp as it is shown
+      (2x PNG: 2 pixels per CSS px).
+    * No table, display math, code, output or figure is wider than the text
+      column, at 1280 px and on a 400 px phone, except inside a box that
+      scrolls sideways; the page itself never does.
+    """
+    weights, small, blurred, overflows = {}, [], [], []
+    v = Visit(browser, base_url)
+    try:
+        for page in PAGES:
+            v.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+            v.page.goto(base_url + _page_file(page), wait_until="load")
+            v.page.wait_for_load_state("networkidle")
+            weights[page] = v.page.evaluate(_BYTES_LOADED)
+            v.settle()
+            for f in v.page.evaluate(_FIGURE_SCALES):
+                natural = f["pixels"] / 2
+                if f["rendered"] < MIN_FIGURE_SCALE * natural - 0.5:
+                    small.append(f"{page} {f['src']}: {f['rendered'] / natural:.2f}x")
+                if f["pixels"] < 1.95 * f["rendered"]:
+                    blurred.append(f"{page} {f['src']}: {f['pixels'] / f['rendered']:.2f} px per CSS px")
+            for width in WIDTHS:
+                v.page.set_viewport_size({"width": width, "height": 900})
+                v.page.evaluate(_MATHJAX_DONE)
+                overflows += [f"{page} at {width} px: {w}" for w in v.page.evaluate(_OVERFLOWS)]
+    finally:
+        v.close()
+    PAGE_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+    PAGE_WEIGHTS.write_text(json.dumps(dict(sorted(weights.items(), key=lambda kv: -kv[1])), indent=1))
+    heavy = {p: b for p, b in weights.items() if b > MAX_PAGE_BYTES}
+    assert heavy == {}, f"pages heavier than {MAX_PAGE_BYTES:,} bytes on opening: {heavy}"
+    assert small == [], f"figures shown below {MIN_FIGURE_SCALE}x of their size (make them narrower): {small}"
+    assert blurred == [], f"figures blurred on high-density screens (draw them as 2x PNGs): {blurred}"
+    assert overflows == [], f"blocks wider than the column: {overflows}"
+    assert v.console_errors == [] and v.blocked_requests == []
 
 
 @pytest.mark.parametrize("term", ["backpropagation", "softmax"])

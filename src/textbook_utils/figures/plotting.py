@@ -15,9 +15,32 @@ import io
 import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
 from IPython.display import HTML
 
-__all__ = ["figure_html", "plot_digit", "plot_layers"]
+__all__ = ["book_style", "figure_html", "plot_digit", "plot_layers"]
+
+#: the website's text column, in inches at the figures' 100 CSS px per inch
+COLUMN_INCHES = 6.7
+
+
+def book_style() -> None:
+    """The book's figures: sized for the text column, sharp on every screen.
+
+    Called once at the top of every chapter. A figure is laid out at 100
+    dpi, so an inch is 100 CSS px on the website, whose text column is about
+    672 px: a figure at most ``COLUMN_INCHES`` wide is shown at its full size,
+    and its 10-point labels are about 14 px, as large as the body's footnotes.
+    Jupyter is asked for "retina" PNGs (twice the pixels, shown at the same
+    size), which stay sharp on high-density screens.
+    """
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": "figure", "font.size": 10})
+    from IPython import get_ipython
+
+    if get_ipython() is not None:  # in a notebook; a plain script just plots
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
 
 
 def figure_html(fig, alt: str) -> HTML:
@@ -29,9 +52,12 @@ def figure_html(fig, alt: str) -> HTML:
     if not alt or not alt.strip():
         raise ValueError("alt text must describe the figure; got an empty string")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    dpi = fig.get_dpi()
+    fig.savefig(buffer, format="png", dpi=2 * dpi, bbox_inches="tight")   # 2x, as book_style
+    width = PIL.Image.open(io.BytesIO(buffer.getvalue())).width / 2       # CSS px
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return HTML(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"/>')
+    return HTML(f'<img alt="{html.escape(alt)}" width="{width:g}" '
+                f'src="data:image/png;base64,{encoded}"/>')
 
 
 def _as_image(image) -> np.ndarray:
@@ -86,7 +112,7 @@ def plot_layers(activations, *, label: int | None = None, fig=None):
         ax.set_xticks([])
         if is_output:
             ax.set_yticks(range(len(a)))
-            ax.tick_params(axis="y", labelsize=8, length=0)
+            ax.tick_params(axis="y", labelsize=9.5, length=0)
             best = int(np.argmax(a))
             ax.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
             ax.set_title(f"output ({len(a)})\nanswer {best}", fontsize=10)
@@ -190,8 +216,8 @@ def plot_attention_pattern(A, tokens, ax=None, *, title: str | None = None):
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
     labels = [_shown(t) for t in tokens]
-    ax.set_xticks(range(len(labels)), labels, fontsize=7, family="monospace")
-    ax.set_yticks(range(len(labels)), labels, fontsize=7, family="monospace")
+    ax.set_xticks(range(len(labels)), labels, fontsize=9.5, family="monospace")
+    ax.set_yticks(range(len(labels)), labels, fontsize=9.5, family="monospace")
     ax.set_xlabel("key (looked at)")
     ax.set_ylabel("query (updated)")
     if title:
@@ -257,11 +283,11 @@ def plot_circuit(nodes, edges, ax=None, *, title: str | None = None):
         ax.annotate("", xy=(x1 - radius * ux, y1 - radius * uy), xytext=(x0 + radius * ux, y0 + radius * uy),
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2))
         if text:
-            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=8, color="tab:blue",
+            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=9.5, color="tab:blue",
                     ha="center", va="bottom")
     for name, (x, y, text) in nodes.items():
         ax.add_patch(plt.Circle((x, y), radius, fc="white", ec="black", lw=1.2, zorder=3))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=4)
+        ax.text(x, y, text, ha="center", va="center", fontsize=9.5, zorder=4)
     xs = [x for x, _, _ in nodes.values()]
     ys = [y for _, y, _ in nodes.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
@@ -301,7 +327,7 @@ def plot_weight_images(W, *, ncols: int = 10, titles=None, fig=None):
             continue
         ax.imshow(W[k].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         if titles is not None:
-            ax.set_title(str(titles[k]), fontsize=8)
+            ax.set_title(str(titles[k]), fontsize=9.5)
     fig.tight_layout()
     return fig
 
@@ -338,7 +364,7 @@ def plot_taxonomy(regions, ax=None, *, colours=None):
         ax.text(left + 0.015, top - 0.6 * step, title, fontsize=10,
                 fontweight="bold", va="center")
         for i, line in enumerate(lines):
-            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=8.5,
+            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=9.5,
                     va="center")
         top -= (len(lines) + 1.6) * step
     ax.set_xlim(-0.005, 1.005)
@@ -375,16 +401,16 @@ def plot_dependency_tree(nodes, edges, ax=None):
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1))
         if label:
             xm, ym = (start + end) / 2
-            ax.text(xm, ym + 0.05, label, fontsize=8.5, color="tab:blue", ha="center", va="bottom",
+            ax.text(xm, ym + 0.05, label, fontsize=9.5, color="tab:blue", ha="center", va="bottom",
                     bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5)
     for x, y, text, grad in nodes.values():
         ax.add_patch(mpatches.FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
                                              boxstyle="round,pad=0.02", fc="white", ec="black",
                                              lw=1.1, zorder=3))
-        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=9,
+        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=9.5,
                 linespacing=1.3, zorder=4)
         if grad:
-            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=8.5,
+            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=9.5,
                     color="tab:red", zorder=4)
     xs = [spec[0] for spec in nodes.values()]
     ys = [spec[1] for spec in nodes.values()]

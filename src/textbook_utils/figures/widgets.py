@@ -50,27 +50,30 @@ MAX_FRAMES = 120
 
 
 def _frame(fig, alt: str, dpi: int) -> widgets.HTML:
-    """One view: the figure as a PNG ``<img>`` with its alt text.
+    """One view: the figure as a 2x PNG ``<img>`` with its alt text.
 
-    The figure is rendered once, at ``dpi``, and cropped to what is drawn
-    plus a margin of 0.1 inch (what ``savefig(bbox_inches="tight")`` gives,
-    without the extra rendering that option costs: an explorer draws tens
-    of frames).
+    The figure is rendered once, at twice ``dpi``, and shown at ``dpi``:
+    as large as the book's static figures (``plotting.book_style``) and as
+    sharp on high-density screens. It is cropped to what is drawn plus a
+    margin of 0.1 inch (what ``savefig(bbox_inches="tight")`` gives, without
+    the extra rendering that option costs: an explorer draws tens of frames).
     """
-    fig.set_dpi(dpi)
+    fig.set_dpi(2 * dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())                   # (H, W, 4) pixels
     ink = np.any(rgba != rgba[0, 0], axis=2)                  # (H, W): not background
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    pad = round(0.1 * dpi)
+    pad = round(0.2 * dpi)
     if len(rows):
         rgba = rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1]
     plt.close(fig)
     buffer = io.BytesIO()
     PIL.Image.fromarray(np.ascontiguousarray(rgba)).save(buffer, format="png")
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return widgets.HTML(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"/>')
+    width = rgba.shape[1] / 2                                 # CSS px: 2 pixels each
+    return widgets.HTML(f'<img alt="{html.escape(alt)}" width="{width:g}" '
+                        f'src="data:image/png;base64,{encoded}"/>')
 
 
 def _control(description: str, values, start: int) -> widgets.Widget:
@@ -84,7 +87,7 @@ def _control(description: str, values, start: int) -> widgets.Widget:
     return widgets.Dropdown(options=labels, index=start, description=description, style=style)
 
 
-def explorer(draw, controls, *, start=None, dpi: int = 72) -> widgets.VBox:
+def explorer(draw, controls, *, start=None, dpi: int = 100) -> widgets.VBox:
     """Controls that switch between figures drawn in advance; they work with no kernel.
 
     ``controls`` is a list of ``(description, values)`` pairs, for example
@@ -224,7 +227,7 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
         raise ValueError(f"Newton's damping t must be in (0, 1], got {s}")
     path, factor, label = _descent_run(method, b, s, n_steps)
     f = model_problem(b).f(path)
-    fig, (ax_path, ax_err) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.3]})
+    fig, (ax_path, ax_err) = plt.subplots(1, 2, figsize=(6.7, 3.2), gridspec_kw={"width_ratios": [1, 1.3]})
     wx, wy = 1.25 * np.sqrt(b * b + b), 1.25 * np.sqrt(1 + b)
     plot_contours(model_problem(b).f, (-wx, wx), (-wy, wy), ax_path, levels=10, equal_scales=False)
     plot_path(path, ax_path, color="tab:orange")
@@ -242,14 +245,14 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
         ax_err.plot([k0 - 1, k0], [f[k0 - 1], floor], ":", color="tab:orange")
         ax_err.plot([k0], [floor], "v", ms=8, color="tab:orange")
         ax_err.annotate(f"f = 0 exactly at step {k0}\n(off a log scale)", (k0, floor),
-                        xytext=(10, 12), textcoords="offset points", fontsize=9)
+                        xytext=(10, 12), textcoords="offset points", fontsize=9.5)
         ax_err.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_err.set_xlabel("step $k$")
     ax_err.set_ylabel("$f(x_k) - f_{\\min}$")
-    ax_err.legend(fontsize=9, loc="best")
+    ax_err.legend(fontsize=9.5, loc="best")
     # fixed margins, wide enough for the labels (the frame is cropped to its ink
     # afterwards): tight_layout would measure every tick label, half a frame's cost
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.3)
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.82, wspace=0.36)
     if not positive[1:].all():
         outcome = f"The method reaches the minimum exactly at step {int(np.argmin(positive))}."
     elif f[-1] > f[0]:
