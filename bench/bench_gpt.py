@@ -87,17 +87,100 @@ from torch import nn
 
 from textbook_utils.gpt import GPT, GPTConfig
 from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data
-from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, step_on_batch
+from textbook_utils.gpt_training import (LIVE, LIVE_SHAPE, Recipe, lr_at,
+                                         make_optimizer, step_on_batch)
 
 TARGET = 1.88
 NANOGPT_CPU = Recipe(iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, beta2=0.99,
                      weight_decay=0.1, grad_clip=1.0, schedule="cosine", embedding_lr_scale=1.0)
 
 
-def book_model(tok):
-    """The book's GPT and its AdamW (``make_adamw``)."""
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
-    return model, lambda recipe: make_adamw(model, recipe)
+BUDGET = 15.0  # seconds of training for the live table
+
+
+class Timed:
+    """One recipe on a fresh model of its shape, a step at a time, timing its steps."""
+
+    def __init__(self, recipe, shape, tok, seed):
+        torch.manual_seed(seed)
+        self.model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok)
+        self.recipe, self.optimizer = recipe, make_optimizer(self.model, recipe)
+        self.batches = torch.Generator().manual_seed(seed)
+        self.it, self.times = 0, []
+
+    def step(self, train_ids):
+        t0 = time.perf_counter()
+        x, y = get_batch(train_ids, self.model.cfg.block_size, self.recipe.batch_size,
+                         self.batches)
+        step_on_batch(self.model, self.optimizer, x, y, lr=lr_at(self.it, self.recipe),
+                      grad_clip=self.recipe.grad_clip)
+        self.times.append(time.perf_counter() - t0)
+        self.it += 1
+
+
+def interleave(runs, train_ids):
+    """Step every run to its recipe's last step, one step of each in turn
+    (who goes first alternates), so that a busy machine slows all alike."""
+    k = 0
+    while any(r.it < r.recipe.iters for r in runs):
+        for r in runs[k % len(runs):] + runs[:k % len(runs)]:
+            if r.it < r.recipe.iters:
+                r.step(train_ids)
+        k += 1
+
+
+def live_table(tok, train_ids, val_ids, seeds, budget=BUDGET, calibrate=12):
+    """The validation loss after ``budget`` seconds of training: the live
+    recipe (``gpt_training.LIVE`` on ``LIVE_SHAPE``: Muon, linear decay) and
+    the book's recipe (``Recipe()`` on the book's model), each with its
+    schedule fitted to the budget. First ``calibrate`` steps of each,
+    interleaved, time a step; each then trains afresh for as many steps as
+    fit in the budget at that cost, interleaved again. One row per seed and
+    recipe."""
+    recipes = {"live (Muon)": (LIVE, LIVE_SHAPE), "book (Recipe())": (Recipe(), {})}
+    rows = []
+    for seed in seeds:
+        trial = [Timed(Recipe(**{**vars(r), "iters": calibrate}), shape, tok, seed)
+                 for r, shape in recipes.values()]
+        interleave(trial, train_ids)
+        ms = [statistics.median(t.times[2:]) for t in trial]
+        runs = [Timed(Recipe(**{**vars(r), "iters": max(1, int(budget / m))}), shape, tok, seed)
+                for (r, shape), m in zip(recipes.values(), ms)]
+        interleave(runs, train_ids)
+        for name, r in zip(recipes, runs):
+            val = estimate_loss(r.model, val_ids, max_blocks=300)
+            row = {"seed": seed, "recipe": name, "steps": r.it, "seconds": sum(r.times),
+                   "ms_per_step": 1000 * statistics.median(r.times[2:]), "val": val}
+            rows.append(row)
+            print(f"  seed {seed}  {name:16s} {r.it:5d} steps, {row['seconds']:5.1f} s of "
+                  f"training ({row['ms_per_step']:5.1f} ms per step)   val {val:.3f}", flush=True)
+    print(f"validation loss after {budget:g} s of training (median of {len(seeds)} seeds):")
+    for name in recipes:
+        mine = [r for r in rows if r["recipe"] == name]
+        print(f"  {name:16s} {statistics.median(r['val'] for r in mine):.3f}   (seeds: "
+              + ", ".join(f"{r['val']:.3f}" for r in mine)
+              + f"; {statistics.median(r['steps'] for r in mine):.0f} steps)")
+    steps = statistics.median(r["steps"] for r in rows if r["recipe"] == "live (Muon)")
+    print(f"  the chapter's live run, {LIVE.iters} steps, "
+          + ("fits" if LIVE.iters <= steps else "does NOT fit")
+          + f" in {budget:g} s on this machine ({steps:.0f} steps did)")
+    return rows
+
+
+def book_model(tok, shape=None):
+    """The book's GPT (or one of ``shape``) and its optimiser (``make_optimizer``:
+    AdamW, or Muon and AdamW)."""
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, **(shape or {})), tok)
+    return model, lambda recipe: make_optimizer(model, recipe)
+
+
+def live_model(tok):
+    """The live run's smaller GPT (``LIVE_SHAPE``)."""
+    return book_model(tok, LIVE_SHAPE)
+
+
+# the live recipe, run longer: 1,000 steps on the live run's model
+LIVE_LONG = Recipe(**{**vars(LIVE), "iters": 1000})
 
 
 class NanoGPT(nn.Module):
@@ -153,7 +236,8 @@ class Run:
 
     def step(self, train_ids):
         t0 = time.perf_counter()
-        x, y = get_batch(train_ids, 64, self.recipe.batch_size, self.batches)
+        x, y = get_batch(train_ids, self.model.cfg.block_size, self.recipe.batch_size,
+                         self.batches)
         step_on_batch(self.model, self.optimizer, x, y, lr=lr_at(self.it, self.recipe),
                       grad_clip=self.recipe.grad_clip)
         dt = time.perf_counter() - t0
@@ -185,7 +269,8 @@ def time_ratio(run, base, ms):
 
 def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
     runs = [Run("baseline (nanoGPT's CPU recipe)", NANOGPT_CPU, book_model, tok, seed),
-            Run("book (Recipe())", Recipe(), book_model, tok, seed)]
+            Run("book (Recipe())", Recipe(), book_model, tok, seed),
+            Run("live model, Muon, 1,000 steps", LIVE_LONG, live_model, tok, seed)]
     if nanogpt:
         runs.append(Run("nanoGPT's code, its CPU recipe", NANOGPT_CPU, nanogpt_model(nanogpt),
                         tok, seed))
@@ -214,18 +299,18 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
             else:
                 line += f"; did NOT reach {TARGET} in {r.it} steps (last val {r.val[-1][1]:.3f})"
         print(line)
-    base, book = runs[:2]
+    base, book, live = runs[:3]
     result = {"seed": seed, "ms_ratio": ms[book.name] / ms[base.name],
               "runs": {r.name: {"recipe": vars(r.recipe), "ms_per_step": ms[r.name], "val": r.val,
                                 "reached": r.reached} for r in runs}}
     print(f"  ms per step, book / baseline: {result['ms_ratio']:.2f}")
-    pairs = [("time_ratio", book, base)]
+    pairs = [("time_ratio", book, base), ("time_ratio_live", live, base)]
     if nanogpt:
-        nano = runs[2]
+        nano = runs[3]
         result["ms_ratio_nanogpt_code"] = ms[base.name] / ms[nano.name]
         print(f"  ms per step, the book's code / nanoGPT's code (same recipe): "
               f"{result['ms_ratio_nanogpt_code']:.2f}")
-        pairs.append(("time_ratio_nanogpt", book, nano))
+        pairs += [("time_ratio_nanogpt", book, nano), ("time_ratio_live_nanogpt", live, nano)]
     for key, run, against in pairs if not steps_only else []:
         ratio = time_ratio(run, against, ms)
         if ratio is None:
@@ -242,8 +327,20 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
     return result
 
 
+def machine_info():
+    return {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "load_average_at_end": os.getloadavg()[0],
+            "date": time.strftime("%Y-%m-%d")}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="store_true",
+                        help=f"the long comparison: time to val {TARGET} against nanoGPT's recipe")
+    parser.add_argument("--budget", type=float, default=BUDGET,
+                        help="live table: seconds of training per run")
+    parser.add_argument("--seeds", type=int, default=3, help="live table: seeds")
     parser.add_argument("--repeats", type=int, default=1, help="comparisons, each with its own seed")
     parser.add_argument("--eval-interval", type=int, default=100, help="steps between evaluations")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's)")
@@ -263,12 +360,22 @@ def main(argv=None):
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
           f"load average at start {os.getloadavg()[0]:.1f}")
-    print(f"book recipe: {Recipe()}")
     tok, train_ids, val_ids = shakespeare_data()
+    if not (args.target or args.steps_only):
+        print(f"live recipe: {LIVE_SHAPE}, {LIVE}")
+        rows = live_table(tok, train_ids, val_ids, range(args.seeds), args.budget)
+        print(f"load average at end {os.getloadavg()[0]:.1f}")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": machine_info(), "budget_s": args.budget, "rows": rows}, f,
+                          indent=1)
+        return rows
+    print(f"book recipe: {Recipe()}")
     results = [compare(tok, train_ids, val_ids, 1337 + k, args.eval_interval, args.steps_only,
                        nanogpt)
                for k in range(args.repeats)]
-    keys = [k + suffix for k in ("time_ratio", "time_ratio_nanogpt")
+    keys = [k + suffix for k in ("time_ratio", "time_ratio_nanogpt", "time_ratio_live",
+                                 "time_ratio_live_nanogpt")
             for suffix in ("", "_below", "_clocked", "_clocked_below")]
     for key in ["ms_ratio", "ms_ratio_nanogpt_code"] + keys:
         values = [r[key] for r in results if key in r]
@@ -277,11 +384,9 @@ def main(argv=None):
                   (f"  (median {statistics.median(values):.2f})" if len(values) > 1 else ""))
     print(f"load average at end {os.getloadavg()[0]:.1f}")
     if args.json:
-        machine = {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                   "torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "load_average_at_end": os.getloadavg()[0]}
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "target": TARGET, "comparisons": results}, f, indent=1)
+            json.dump({"machine": machine_info(), "target": TARGET, "comparisons": results}, f,
+                      indent=1)
     return results
 
 

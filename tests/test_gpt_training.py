@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from textbook_utils import gpt_checkpoint, gpt_data, train_gpt
 from textbook_utils.gpt_data import estimate_loss, get_batch, shakespeare_data, windows
-from textbook_utils.gpt_training import Recipe, lr_at, make_adamw, make_optimizer, step_on_batch, train
+from textbook_utils.gpt_training import (LIVE, LIVE_SHAPE, Recipe, lr_at, make_adamw, make_optimizer,
+                                         step_on_batch, train)
 from textbook_utils.optim.muon import Muon
 
 TEXT = "to be or not to be, that is the question. " * 40
@@ -121,6 +122,19 @@ def test_muon_trains_the_hidden_matrices_and_adamw_the_rest(small):
         last = step_on_batch(small, opt, x, y, lr=2e-3)
     assert last < first
     assert make_optimizer(small, Recipe()).__class__ is torch.optim.AdamW  # the default
+
+
+def test_the_live_recipe_is_muon_on_a_smaller_model_with_a_falling_rate():
+    from textbook_utils.gpt import GPT, GPTConfig
+
+    assert LIVE.optimizer == "muon" and LIVE.cooldown == 1.0
+    rates = [lr_at(i, LIVE) for i in range(LIVE.iters)]
+    top = rates.index(max(rates))
+    assert top == LIVE.warmup - 1 and rates[-1] == pytest.approx(LIVE.min_lr)
+    assert all(a > b for a, b in zip(rates[top:], rates[top + 1:]))  # falls from the top
+    live = GPT(GPTConfig(vocab_size=65, **LIVE_SHAPE))
+    book = GPT(GPTConfig(vocab_size=65))
+    assert sum(p.numel() for p in live.parameters()) < sum(p.numel() for p in book.parameters()) / 4
 
 
 def test_training_lowers_the_loss_and_records_history(small):
