@@ -1,6 +1,32 @@
-"""The book's GPT recipe against nanoGPT's published CPU recipe, in one process.
+"""The book's GPT recipes against each other and against nanoGPT's CPU recipe, in one process.
 
-Both recipes train the book's model (4 layers, 4 heads, 128 wide, context 64,
+By default, the live table: what chapter 5's live run reaches in 15 seconds
+of training (``--budget``). The live recipe (``gpt_training.LIVE``: Muon for
+the hidden matrices, AdamW for embeddings and gains, a warm-up of 20 steps
+then a straight line to ~0, on ``LIVE_SHAPE``, 3 layers / 4 heads / 64 wide)
+and the book's recipe (``Recipe()`` on the book's model) each get the number
+of steps that fits in the budget at the cost of a step timed over 12
+interleaved steps, and train afresh with their schedules fitted to it, their
+steps interleaved; then the validation loss on 300 held-out windows, for 3
+seeds (``--seeds``), and whether the chapter's fixed 600 steps fit in the
+budget on this machine (about 3 minutes on a quiet 2-core machine)::
+
+    .venv/bin/python bench/bench_gpt.py --threads 2
+
+How the live recipe was found (one thread on a heavily shared 2-core
+machine, so by steps, not seconds; validation loss on 300 windows, seed 0):
+on the book's model with the rate falling in a straight line from step 20,
+AdamW at peak 5e-3 for 400 steps gave 2.194 (peak 1e-2: 2.480); Muon for
+the hidden matrices, 1.968 (Muon lr 0.02) and 1.987 (0.05). But a Muon step
+costs about 1.5-1.9x an AdamW step on this model (five Newton-Schulz steps per
+matrix), so at equal time: 256 steps, 2.075; a batch of 24 for 175 steps,
+2.081; three Newton-Schulz steps for 300 steps, 2.075. Smaller models with
+Muon: 4 layers 96 wide, 500 steps, 1.909; 4 layers 64 wide, 900 steps,
+1.823; 3 layers 64 wide, 1,000 steps, 1.816, and its steps are several
+times cheaper (chapter "Scaling up" reads the smaller size off its
+IsoFLOP profiles).
+
+With ``--target``, the long comparison. The first two recipes train the book's model (4 layers, 4 heads, 128 wide, context 64,
 the corpus's 65 characters: 804,096 parameters) on the book's data with the
 body of :func:`textbook_utils.gpt_training.train` (``get_batch``, ``lr_at``,
 ``step_on_batch``). Their steps are interleaved — one step of one, one of the
@@ -35,10 +61,14 @@ ratios book / baseline: of the ms per step, and of the time to 1.88, both
 as steps x ms per step side by side (the headline) and as clocked. When the
 baseline never reaches 1.88 its ratios are upper bounds ("below")::
 
-    .venv/bin/python bench/bench_gpt.py                 # one comparison (minutes)
-    .venv/bin/python bench/bench_gpt.py --repeats 3     # three, with other seeds
-    .venv/bin/python bench/bench_gpt.py --steps-only    # ms per step only (seconds)
-    .venv/bin/python bench/bench_gpt.py --json bench/gpt_recipes.json   # also save the curves
+    .venv/bin/python bench/bench_gpt.py --target              # one comparison (minutes)
+    .venv/bin/python bench/bench_gpt.py --target --repeats 3  # three, with other seeds
+    .venv/bin/python bench/bench_gpt.py --steps-only          # ms per step only (seconds)
+    .venv/bin/python bench/bench_gpt.py --target --json bench/gpt_recipes.json  # save curves
+
+A third run joins them: the live recipe run for 1,000 steps on its smaller
+model ("live model, Muon, 1,000 steps"), with its time to 1.88 against the
+baseline's (``time_ratio_live``) and nanoGPT's code's.
 
 With ``--nanogpt DIR`` (a checkout of https://github.com/karpathy/nanoGPT)
 a third run joins them: nanoGPT's own model code (``DIR/model.py``,
@@ -48,12 +78,12 @@ five lines as the others' (forward, backward, clip, AdamW step, zero the
 gradients), so the ms-per-step ratio, book / nanoGPT, compares the two
 models' code::
 
-    .venv/bin/python bench/bench_gpt.py --nanogpt ~/src/nanoGPT
+    .venv/bin/python bench/bench_gpt.py --target --nanogpt ~/src/nanoGPT
 
 ``bench/gpt_recipes.json``, made by the last command, holds one comparison's
 validation curves, steps and times with the machine they came from.
 
-Measured with ``--threads 1 --repeats 2 --nanogpt DIR`` (nanoGPT at commit
+Measured, before the live recipe joined, with ``--threads 1 --repeats 2 --nanogpt DIR`` (nanoGPT at commit
 3adf61e) on a 2-core AMD EPYC (Zen 3) virtual machine, torch 2.13.0, with
 other work on the second core now and then (``bench/gpt_recipes.json``):
 
@@ -154,7 +184,9 @@ def live_table(tok, train_ids, val_ids, seeds, budget=BUDGET, calibrate=12):
             rows.append(row)
             print(f"  seed {seed}  {name:16s} {r.it:5d} steps, {row['seconds']:5.1f} s of "
                   f"training ({row['ms_per_step']:5.1f} ms per step)   val {val:.3f}", flush=True)
-    print(f"validation loss after {budget:g} s of training (median of {len(seeds)} seeds):")
+    n = len(seeds)
+    print(f"validation loss after {budget:g} s of training (median of {n} seed"
+          + ("s):" if n > 1 else "):"))
     for name in recipes:
         mine = [r for r in rows if r["recipe"] == name]
         print(f"  {name:16s} {statistics.median(r['val'] for r in mine):.3f}   (seeds: "
@@ -358,7 +390,8 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
+          f"torch {torch.__version__} ({torch.get_num_threads()} thread"
+          f"{'s' if torch.get_num_threads() > 1 else ''}); "
           f"load average at start {os.getloadavg()[0]:.1f}")
     tok, train_ids, val_ids = shakespeare_data()
     if not (args.target or args.steps_only):
