@@ -1,6 +1,32 @@
-"""The book's GPT recipe against nanoGPT's published CPU recipe, in one process.
+"""The book's GPT recipes against each other and against nanoGPT's CPU recipe, in one process.
 
-Both recipes train the book's model (4 layers, 4 heads, 128 wide, context 64,
+By default, the live table: what chapter 5's live run reaches in 15 seconds
+of training (``--budget``). The live recipe (``gpt_training.LIVE``: Muon for
+the hidden matrices, AdamW for embeddings and gains, a warm-up of 20 steps
+then a straight line to ~0, on ``LIVE_SHAPE``, 3 layers / 4 heads / 64 wide)
+and the book's recipe (``Recipe()`` on the book's model) each get the number
+of steps that fits in the budget at the cost of a step timed over 12
+interleaved steps, and train afresh with their schedules fitted to it, their
+steps interleaved; then the validation loss on 300 held-out windows, for 3
+seeds (``--seeds``), and whether the chapter's fixed 600 steps fit in the
+budget on this machine (about 3 minutes on a quiet 2-core machine)::
+
+    .venv/bin/python bench/bench_gpt.py --threads 2
+
+How the live recipe was found (one thread on a heavily shared 2-core
+machine, so by steps, not seconds; validation loss on 300 windows, seed 0):
+on the book's model with the rate falling in a straight line from step 20,
+AdamW at peak 5e-3 for 400 steps gave 2.194 (peak 1e-2: 2.480); Muon for
+the hidden matrices, 1.968 (Muon lr 0.02) and 1.987 (0.05). But a Muon step
+costs about 1.5-1.9x an AdamW step on this model (five Newton-Schulz steps per
+matrix), so at equal time: 256 steps, 2.075; a batch of 24 for 175 steps,
+2.081; three Newton-Schulz steps for 300 steps, 2.075. Smaller models with
+Muon: 4 layers 96 wide, 500 steps, 1.909; 4 layers 64 wide, 900 steps,
+1.823; 3 layers 64 wide, 1,000 steps, 1.816, and its steps are several
+times cheaper (chapter "Scaling up" reads the smaller size off its
+IsoFLOP profiles).
+
+With ``--target``, the long comparison. The first two recipes train the book's model (4 layers, 4 heads, 128 wide, context 64,
 the corpus's 65 characters: 804,096 parameters) on the book's data with the
 body of :func:`textbook_utils.training.gpt_loop.train` (``get_batch``, ``lr_at``,
 ``step_on_batch``). Their steps are interleaved — one step of one, one of the
@@ -35,10 +61,14 @@ ratios book / baseline: of the ms per step, and of the time to 1.88, both
 as steps x ms per step side by side (the headline) and as clocked. When the
 baseline never reaches 1.88 its ratios are upper bounds ("below")::
 
-    .venv/bin/python bench/bench_gpt.py                 # one comparison (minutes)
-    .venv/bin/python bench/bench_gpt.py --repeats 3     # three, with other seeds
-    .venv/bin/python bench/bench_gpt.py --steps-only    # ms per step only (seconds)
-    .venv/bin/python bench/bench_gpt.py --json bench/gpt_recipes.json   # also save the curves
+    .venv/bin/python bench/bench_gpt.py --target              # one comparison (minutes)
+    .venv/bin/python bench/bench_gpt.py --target --repeats 3  # three, with other seeds
+    .venv/bin/python bench/bench_gpt.py --steps-only          # ms per step only (seconds)
+    .venv/bin/python bench/bench_gpt.py --target --json bench/gpt_recipes.json  # save curves
+
+A third run joins them: the live recipe run for 1,000 steps on its smaller
+model ("live model, Muon, 1,000 steps"), with its time to 1.88 against the
+baseline's (``time_ratio_live``) and nanoGPT's code's.
 
 With ``--nanogpt DIR`` (a checkout of https://github.com/karpathy/nanoGPT)
 a third run joins them: nanoGPT's own model code (``DIR/model.py``,
@@ -48,12 +78,12 @@ five lines as the others' (forward, backward, clip, AdamW step, zero the
 gradients), so the ms-per-step ratio, book / nanoGPT, compares the two
 models' code::
 
-    .venv/bin/python bench/bench_gpt.py --nanogpt ~/src/nanoGPT
+    .venv/bin/python bench/bench_gpt.py --target --nanogpt ~/src/nanoGPT
 
 ``bench/gpt_recipes.json``, made by the last command, holds one comparison's
 validation curves, steps and times with the machine they came from.
 
-Measured with ``--threads 1 --repeats 2 --nanogpt DIR`` (nanoGPT at commit
+Measured, before the live recipe joined, with ``--threads 1 --repeats 2 --nanogpt DIR`` (nanoGPT at commit
 3adf61e) on a 2-core AMD EPYC (Zen 3) virtual machine, torch 2.13.0, with
 other work on the second core now and then (``bench/gpt_recipes.json``):
 
@@ -86,20 +116,103 @@ import torch
 from torch import nn
 
 from textbook_utils.lessons.gpt import GPT, GPTConfig
-from textbook_utils.training.gpt_data import (estimate_loss, get_batch,
-                                              shakespeare_data)
-from textbook_utils.training.gpt_loop import (Recipe, lr_at, make_adamw,
-                                              step_on_batch)
+from textbook_utils.training.gpt_data import estimate_loss, get_batch, shakespeare_data
+from textbook_utils.training.gpt_loop import (LIVE, LIVE_SHAPE, Recipe, lr_at,
+                                         make_optimizer, step_on_batch)
 
 TARGET = 1.88
 NANOGPT_CPU = Recipe(iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, beta2=0.99,
                      weight_decay=0.1, grad_clip=1.0, schedule="cosine", embedding_lr_scale=1.0)
 
 
-def book_model(tok):
-    """The book's GPT and its AdamW (``make_adamw``)."""
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size), tok)
-    return model, lambda recipe: make_adamw(model, recipe)
+BUDGET = 15.0  # seconds of training for the live table
+
+
+class Timed:
+    """One recipe on a fresh model of its shape, a step at a time, timing its steps."""
+
+    def __init__(self, recipe, shape, tok, seed):
+        torch.manual_seed(seed)
+        self.model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok)
+        self.recipe, self.optimizer = recipe, make_optimizer(self.model, recipe)
+        self.batches = torch.Generator().manual_seed(seed)
+        self.it, self.times = 0, []
+
+    def step(self, train_ids):
+        t0 = time.perf_counter()
+        x, y = get_batch(train_ids, self.model.cfg.block_size, self.recipe.batch_size,
+                         self.batches)
+        step_on_batch(self.model, self.optimizer, x, y, lr=lr_at(self.it, self.recipe),
+                      grad_clip=self.recipe.grad_clip)
+        self.times.append(time.perf_counter() - t0)
+        self.it += 1
+
+
+def interleave(runs, train_ids):
+    """Step every run to its recipe's last step, one step of each in turn
+    (who goes first alternates), so that a busy machine slows all alike."""
+    k = 0
+    while any(r.it < r.recipe.iters for r in runs):
+        for r in runs[k % len(runs):] + runs[:k % len(runs)]:
+            if r.it < r.recipe.iters:
+                r.step(train_ids)
+        k += 1
+
+
+def live_table(tok, train_ids, val_ids, seeds, budget=BUDGET, calibrate=12):
+    """The validation loss after ``budget`` seconds of training: the live
+    recipe (``gpt_training.LIVE`` on ``LIVE_SHAPE``: Muon, linear decay) and
+    the book's recipe (``Recipe()`` on the book's model), each with its
+    schedule fitted to the budget. First ``calibrate`` steps of each,
+    interleaved, time a step; each then trains afresh for as many steps as
+    fit in the budget at that cost, interleaved again. One row per seed and
+    recipe."""
+    recipes = {"live (Muon)": (LIVE, LIVE_SHAPE), "book (Recipe())": (Recipe(), {})}
+    rows = []
+    for seed in seeds:
+        trial = [Timed(Recipe(**{**vars(r), "iters": calibrate}), shape, tok, seed)
+                 for r, shape in recipes.values()]
+        interleave(trial, train_ids)
+        ms = [statistics.median(t.times[2:]) for t in trial]
+        runs = [Timed(Recipe(**{**vars(r), "iters": max(1, int(budget / m))}), shape, tok, seed)
+                for (r, shape), m in zip(recipes.values(), ms)]
+        interleave(runs, train_ids)
+        for name, r in zip(recipes, runs):
+            val = estimate_loss(r.model, val_ids, max_blocks=300)
+            row = {"seed": seed, "recipe": name, "steps": r.it, "seconds": sum(r.times),
+                   "ms_per_step": 1000 * statistics.median(r.times[2:]), "val": val}
+            rows.append(row)
+            print(f"  seed {seed}  {name:16s} {r.it:5d} steps, {row['seconds']:5.1f} s of "
+                  f"training ({row['ms_per_step']:5.1f} ms per step)   val {val:.3f}", flush=True)
+    n = len(seeds)
+    print(f"validation loss after {budget:g} s of training (median of {n} seed"
+          + ("s):" if n > 1 else "):"))
+    for name in recipes:
+        mine = [r for r in rows if r["recipe"] == name]
+        print(f"  {name:16s} {statistics.median(r['val'] for r in mine):.3f}   (seeds: "
+              + ", ".join(f"{r['val']:.3f}" for r in mine)
+              + f"; {statistics.median(r['steps'] for r in mine):.0f} steps)")
+    steps = statistics.median(r["steps"] for r in rows if r["recipe"] == "live (Muon)")
+    print(f"  the chapter's live run, {LIVE.iters} steps, "
+          + ("fits" if LIVE.iters <= steps else "does NOT fit")
+          + f" in {budget:g} s on this machine ({steps:.0f} steps did)")
+    return rows
+
+
+def book_model(tok, shape=None):
+    """The book's GPT (or one of ``shape``) and its optimiser (``make_optimizer``:
+    AdamW, or Muon and AdamW)."""
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, **(shape or {})), tok)
+    return model, lambda recipe: make_optimizer(model, recipe)
+
+
+def live_model(tok):
+    """The live run's smaller GPT (``LIVE_SHAPE``)."""
+    return book_model(tok, LIVE_SHAPE)
+
+
+# the live recipe, run longer: 1,000 steps on the live run's model
+LIVE_LONG = Recipe(**{**vars(LIVE), "iters": 1000})
 
 
 class NanoGPT(nn.Module):
@@ -155,7 +268,8 @@ class Run:
 
     def step(self, train_ids):
         t0 = time.perf_counter()
-        x, y = get_batch(train_ids, 64, self.recipe.batch_size, self.batches)
+        x, y = get_batch(train_ids, self.model.cfg.block_size, self.recipe.batch_size,
+                         self.batches)
         step_on_batch(self.model, self.optimizer, x, y, lr=lr_at(self.it, self.recipe),
                       grad_clip=self.recipe.grad_clip)
         dt = time.perf_counter() - t0
@@ -187,7 +301,8 @@ def time_ratio(run, base, ms):
 
 def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
     runs = [Run("baseline (nanoGPT's CPU recipe)", NANOGPT_CPU, book_model, tok, seed),
-            Run("book (Recipe())", Recipe(), book_model, tok, seed)]
+            Run("book (Recipe())", Recipe(), book_model, tok, seed),
+            Run("live model, Muon, 1,000 steps", LIVE_LONG, live_model, tok, seed)]
     if nanogpt:
         runs.append(Run("nanoGPT's code, its CPU recipe", NANOGPT_CPU, nanogpt_model(nanogpt),
                         tok, seed))
@@ -216,18 +331,18 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
             else:
                 line += f"; did NOT reach {TARGET} in {r.it} steps (last val {r.val[-1][1]:.3f})"
         print(line)
-    base, book = runs[:2]
+    base, book, live = runs[:3]
     result = {"seed": seed, "ms_ratio": ms[book.name] / ms[base.name],
               "runs": {r.name: {"recipe": vars(r.recipe), "ms_per_step": ms[r.name], "val": r.val,
                                 "reached": r.reached} for r in runs}}
     print(f"  ms per step, book / baseline: {result['ms_ratio']:.2f}")
-    pairs = [("time_ratio", book, base)]
+    pairs = [("time_ratio", book, base), ("time_ratio_live", live, base)]
     if nanogpt:
-        nano = runs[2]
+        nano = runs[3]
         result["ms_ratio_nanogpt_code"] = ms[base.name] / ms[nano.name]
         print(f"  ms per step, the book's code / nanoGPT's code (same recipe): "
               f"{result['ms_ratio_nanogpt_code']:.2f}")
-        pairs.append(("time_ratio_nanogpt", book, nano))
+        pairs += [("time_ratio_nanogpt", book, nano), ("time_ratio_live_nanogpt", live, nano)]
     for key, run, against in pairs if not steps_only else []:
         ratio = time_ratio(run, against, ms)
         if ratio is None:
@@ -244,8 +359,20 @@ def compare(tok, train_ids, val_ids, seed, every, steps_only, nanogpt=None):
     return result
 
 
+def machine_info():
+    return {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "load_average_at_end": os.getloadavg()[0],
+            "date": time.strftime("%Y-%m-%d")}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="store_true",
+                        help=f"the long comparison: time to val {TARGET} against nanoGPT's recipe")
+    parser.add_argument("--budget", type=float, default=BUDGET,
+                        help="live table: seconds of training per run")
+    parser.add_argument("--seeds", type=int, default=3, help="live table: seeds")
     parser.add_argument("--repeats", type=int, default=1, help="comparisons, each with its own seed")
     parser.add_argument("--eval-interval", type=int, default=100, help="steps between evaluations")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's)")
@@ -263,14 +390,25 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
+          f"torch {torch.__version__} ({torch.get_num_threads()} thread"
+          f"{'s' if torch.get_num_threads() > 1 else ''}); "
           f"load average at start {os.getloadavg()[0]:.1f}")
-    print(f"book recipe: {Recipe()}")
     tok, train_ids, val_ids = shakespeare_data()
+    if not (args.target or args.steps_only):
+        print(f"live recipe: {LIVE_SHAPE}, {LIVE}")
+        rows = live_table(tok, train_ids, val_ids, range(args.seeds), args.budget)
+        print(f"load average at end {os.getloadavg()[0]:.1f}")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": machine_info(), "budget_s": args.budget, "rows": rows}, f,
+                          indent=1)
+        return rows
+    print(f"book recipe: {Recipe()}")
     results = [compare(tok, train_ids, val_ids, 1337 + k, args.eval_interval, args.steps_only,
                        nanogpt)
                for k in range(args.repeats)]
-    keys = [k + suffix for k in ("time_ratio", "time_ratio_nanogpt")
+    keys = [k + suffix for k in ("time_ratio", "time_ratio_nanogpt", "time_ratio_live",
+                                 "time_ratio_live_nanogpt")
             for suffix in ("", "_below", "_clocked", "_clocked_below")]
     for key in ["ms_ratio", "ms_ratio_nanogpt_code"] + keys:
         values = [r[key] for r in results if key in r]
@@ -279,11 +417,9 @@ def main(argv=None):
                   (f"  (median {statistics.median(values):.2f})" if len(values) > 1 else ""))
     print(f"load average at end {os.getloadavg()[0]:.1f}")
     if args.json:
-        machine = {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                   "torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "load_average_at_end": os.getloadavg()[0]}
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "target": TARGET, "comparisons": results}, f, indent=1)
+            json.dump({"machine": machine_info(), "target": TARGET, "comparisons": results}, f,
+                      indent=1)
     return results
 
 

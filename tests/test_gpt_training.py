@@ -10,10 +10,10 @@ import torch.nn.functional as F
 
 from textbook_utils.training import gpt_checkpoint, gpt_data
 from textbook_utils.commands import train_gpt
-from textbook_utils.training.gpt_data import (estimate_loss, get_batch,
-                                              shakespeare_data, windows)
-from textbook_utils.training.gpt_loop import (Recipe, lr_at, make_adamw,
-                                              step_on_batch, train)
+from textbook_utils.training.gpt_data import estimate_loss, get_batch, shakespeare_data, windows
+from textbook_utils.training.gpt_loop import (LIVE, LIVE_SHAPE, Recipe, lr_at, make_adamw, make_optimizer,
+                                         step_on_batch, train)
+from textbook_utils.lessons.optim.muon import Muon
 
 TEXT = "to be or not to be, that is the question. " * 40
 TINY = ["--block-size", "16", "--n-layer", "1", "--n-head", "2", "--d-model", "32", "--eval-blocks", "4"]
@@ -77,7 +77,8 @@ def test_learning_rate_schedule_trapezoid():
 def test_recipe_rejects_what_would_train_nan_or_nothing():
     for bad in (dict(iters=0), dict(batch_size=0), dict(lr=math.inf), dict(lr=math.nan), dict(lr=0),
                 dict(min_lr=1.0), dict(beta2=1.0), dict(warmup=-1), dict(seed=-1), dict(eval_interval=0),
-                dict(schedule="linear"), dict(cooldown=0), dict(cooldown=1.5), dict(embedding_lr_scale=0)):
+                dict(schedule="linear"), dict(cooldown=0), dict(cooldown=1.5), dict(embedding_lr_scale=0),
+                dict(optimizer="sgd"), dict(muon_lr=0), dict(muon_lr=math.nan)):
         with pytest.raises(ValueError):
             Recipe(**bad)
 
@@ -103,6 +104,38 @@ def test_step_on_batch_sets_the_rate_and_descends(small):
     for _ in range(5):
         last = step_on_batch(small, opt, x, y, lr=3e-3)
     assert last < first
+
+
+def test_muon_trains_the_hidden_matrices_and_adamw_the_rest(small):
+    r = Recipe(optimizer="muon", lr=4e-3, muon_lr=0.02)
+    opt = make_optimizer(small, r)
+    adamw, muon = opt.optimizers
+    assert isinstance(muon, Muon) and isinstance(adamw, torch.optim.AdamW)
+    hidden = {id(p) for p in make_adamw(small, r).param_groups[0]["params"]}
+    assert {id(p) for p in muon.param_groups[0]["params"]} == hidden
+    rest = {id(p) for g in adamw.param_groups for p in g["params"]}
+    assert not rest & hidden and len(rest | hidden) == len(list(small.parameters()))
+    x, y = get_batch(torch.tensor(small.tokenizer.encode(TEXT)), 16, 4, torch.Generator().manual_seed(0))
+    first = step_on_batch(small, opt, x, y, lr=2e-3)
+    assert muon.param_groups[0]["lr"] == pytest.approx(0.01)  # muon_lr, scheduled as lr
+    assert adamw.param_groups[0]["lr"] == pytest.approx(2e-3 * r.embedding_lr_scale)
+    for _ in range(5):
+        last = step_on_batch(small, opt, x, y, lr=2e-3)
+    assert last < first
+    assert make_optimizer(small, Recipe()).__class__ is torch.optim.AdamW  # the default
+
+
+def test_the_live_recipe_is_muon_on_a_smaller_model_with_a_falling_rate():
+    from textbook_utils.lessons.gpt import GPT, GPTConfig
+
+    assert LIVE.optimizer == "muon" and LIVE.cooldown == 1.0
+    rates = [lr_at(i, LIVE) for i in range(LIVE.iters)]
+    top = rates.index(max(rates))
+    assert top == LIVE.warmup - 1 and rates[-1] == pytest.approx(LIVE.min_lr)
+    assert all(a > b for a, b in zip(rates[top:], rates[top + 1:]))  # falls from the top
+    live = GPT(GPTConfig(vocab_size=65, **LIVE_SHAPE))
+    book = GPT(GPTConfig(vocab_size=65))
+    assert sum(p.numel() for p in live.parameters()) < sum(p.numel() for p in book.parameters()) / 4
 
 
 def test_training_lowers_the_loss_and_records_history(small):

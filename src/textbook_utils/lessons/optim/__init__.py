@@ -13,7 +13,10 @@ which follow MIT 18.065 lectures 22 and 23. One idea per module:
 - :mod:`.stochastic` -- SGD on a least-squares loss and its noise ball;
 - :mod:`.adaptive` -- momentum, RMSProp and Adam as update rules, for NumPy
   arrays and PyTorch tensors alike, run (and their settings checked) by
-  :func:`textbook_utils.training.descend.descend`, imported here.
+  :func:`textbook_utils.training.descend.descend`, imported here;
+- :mod:`.muon` -- Muon, a torch optimiser for weight matrices: Nesterov
+  momentum, then the step orthogonalised by Newton-Schulz (import it as
+  ``textbook_utils.lessons.optim.muon``; it needs PyTorch, the rest NumPy only).
 
 Every method returns the whole path x_0, x_1, ..., x_K as an array of shape
 (K + 1, d), so a chapter can draw it over the contours and measure how fast
