@@ -91,6 +91,25 @@ def test_shard_rejects_bad_input():
         distributed.shard(torch.arange(8), rank=-1, world_size=2)
 
 
+def test_data_parallelism_is_applied_where_a_program_starts_not_in_a_loop():
+    """distributed imports no training code, and no loop takes a step or rows of
+    its own: the commands wrap the model (DataParallel) and call the plain loops."""
+    import ast
+    import inspect
+
+    from textbook_utils.commands import train_gpt
+    from textbook_utils.training import gpt_loop, loop
+
+    tree = ast.parse(Path(distributed.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not [m for m in imported if m.startswith("textbook_utils.training")], imported
+    for f in (loop.fit, loop.train_loop, gpt_loop.train):
+        assert not {"step", "take_step", "step_model", "rows"} & set(inspect.signature(f).parameters), f
+    for command in (train_mnist, train_gpt):
+        assert "distributed.DataParallel(" in inspect.getsource(command.main), command
+
+
 def test_checkpoint_with_ddp_prefix_loads_into_a_plain_model(tmp_path):
     torch.manual_seed(0)
     source, target = MLP([6, 4, 3]), MLP([6, 4, 3])

@@ -216,7 +216,8 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain model inside a DDP (or ``torch.compile``) wrapper."""
+    """The plain model inside its wrappers: DDP, :class:`DataParallel`, ``torch.compile``,
+    or any other that keeps it as ``.module``."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
         model = getattr(model, "module", None) or model._orig_mod
     return model
@@ -262,8 +263,8 @@ class DataParallel(torch.nn.Module):
         try:
             return super().__getattr__(name)  # parameters, submodules
         except AttributeError:
-            if name in ("module", "_orig_mod") or "module" not in self._modules:
-                raise
+            if name in ("module", "_orig_mod") or "module" not in self.__dict__.get("_modules", {}):
+                raise  # (also while it is being built or copied)
             return getattr(unwrap(self.module), name)  # the model's own
 
     def forward(self, x: torch.Tensor, *args):
