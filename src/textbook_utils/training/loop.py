@@ -220,16 +220,13 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
       outputs, 1/2 ||a - y||^2: the video's cost with Nielsen's 1/2);
     - ``schedule``: ``None`` keeps ``lr``; ``"cosine"`` lowers it along half a
       cosine from ``lr`` to 0 over all the steps (:func:`cosine`);
-    - ``seed``: the order of the mini-batches, through
-      :func:`textbook_utils.tools.seeding.training_seed` (seed the initial weights
-      yourself, before building the model);
+    - ``seed``: the order of the mini-batches (through ``seeding.training_seed``;
+      seed the initial weights yourself, before building the model);
     - ``target_accuracy``: stop after the first epoch whose test accuracy
       reaches it; ``max_steps``: stop after that many steps.
 
-    Under ``torchrun``, pass the model wrapped in
-    :class:`textbook_utils.tools.distributed.DataParallel` (as
-    ``commands.train_mnist`` does): every process then trains on its slice
-    of each mini-batch, and the result is one process's on the whole batch.
+    Under ``torchrun``, ``commands.train_mnist`` passes the model wrapped in
+    :class:`textbook_utils.tools.distributed.DataParallel`; the loop is the same.
 
     ``fit`` is the door: it checks every argument and the data before any
     work, then :func:`train_loop` trains. Training that diverges (a mean
