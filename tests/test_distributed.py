@@ -2,8 +2,9 @@
 
 The distributed tests launch real ``torch.distributed.run`` jobs (2 CPU
 processes, gloo, on 127.0.0.1) as subprocesses with a hard timeout, and check
-that (a) after every step both ranks hold identical parameters and (b) they
-match one process trained on the same global batches; that checkpoints move
+that, with the model wrapped in ``distributed.DataParallel``, (a) after every
+step both ranks hold identical parameters and (b) they match one process
+trained on the same global batches; that checkpoints move
 between distributed and single-process runs; and that a failing or killed rank
 makes the launcher exit non-zero, naming the failure, instead of hanging. (The
 GPT's torchrun test lives with the GPT's tests.)
@@ -27,8 +28,7 @@ from textbook_utils.tools.data import load_mnist
 from textbook_utils.lessons.mlp import MLP
 from textbook_utils.tools.seeding import seed_everything
 from textbook_utils.training.loop import (accuracy, fit, loss_function,
-                                          make_optimizer, one_process,
-                                          train_step)
+                                          make_optimizer, train_step)
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_TIMEOUT_S = 240  # generous: the test machine may be shared; a hang still fails
@@ -44,8 +44,13 @@ def test_single_process_is_rank_0_of_1(monkeypatch):
     assert not distributed.is_distributed() and distributed.is_main()
     model = torch.nn.Linear(2, 1)
     assert distributed.wrap(model) is model
-    value = torch.tensor(1.5)
-    assert distributed.mean_over_ranks(value) is value
+    wrapped = distributed.DataParallel(model)  # alone: the model, and its attributes
+    assert wrapped.module is model and distributed.unwrap(wrapped) is model
+    assert wrapped.in_features == 2 and list(wrapped.parameters()) == list(model.parameters())
+    x = torch.randn(5, 2)
+    assert torch.equal(wrapped(x), model(x)) and torch.equal(wrapped.eval()(x), model(x))
+    with pytest.raises(AttributeError):
+        wrapped.no_such_attribute
 
 
 def test_backend_is_gloo_on_cpu_and_nccl_on_cuda():
@@ -86,11 +91,23 @@ def test_shard_rejects_bad_input():
         distributed.shard(torch.arange(8), rank=-1, world_size=2)
 
 
-def test_weighted_loss():
-    f = loss_function("cross_entropy")
-    z, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
-    assert distributed.weighted(f, 1.0) is f
-    assert distributed.weighted(f, 0.5)(z, y).item() == pytest.approx(0.5 * f(z, y).item())
+def test_data_parallelism_is_applied_where_a_program_starts_not_in_a_loop():
+    """distributed imports no training code, and no loop takes a step or rows of
+    its own: the commands wrap the model (DataParallel) and call the plain loops."""
+    import ast
+    import inspect
+
+    from textbook_utils.commands import train_gpt
+    from textbook_utils.training import gpt_loop, loop
+
+    tree = ast.parse(Path(distributed.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not [m for m in imported if m.startswith("textbook_utils.training")], imported
+    for f in (loop.fit, loop.train_loop, gpt_loop.train):
+        assert not {"step", "take_step", "step_model", "rows"} & set(inspect.signature(f).parameters), f
+    for command in (train_mnist, train_gpt):
+        assert "distributed.DataParallel(" in inspect.getsource(command.main), command
 
 
 def test_checkpoint_with_ddp_prefix_loads_into_a_plain_model(tmp_path):
@@ -164,31 +181,32 @@ r = info.rank
 X, y = load_mnist("train")
 X, y = torch.tensor(X[:400], dtype=torch.float64), torch.tensor(y[:400])
 
-# 1. step by step: DDP + shard + train_step, global batches of 32 and 31 (uneven)
+# 1. step by step: DataParallel + train_step on the global batches of 32 and 31 (uneven)
 seed_everything(0)
 model = MLP([784, 16, 16, 10]).double()
 loaded = distributed.load_state_dict(out / "single_init.pt", model)  # a single-process checkpoint
-ddp = distributed.wrap(model)
-opt = make_optimizer("sgd", ddp.parameters(), 0.5, momentum=0.9)
+dp = distributed.DataParallel(model)
+opt = make_optimizer("sgd", dp.parameters(), 0.5, momentum=0.9)
 loss = loss_function("cross_entropy")
-snapshots = []
+snapshots, rows = [], []  # rows: examples this rank's model computes, per step
+model.register_forward_pre_hook(lambda m, args: rows.append(len(args[0])))
 for step, (lo, hi) in enumerate([(0, 32), (32, 63), (63, 95), (95, 126)]):
-    idx, weight = distributed.shard(torch.arange(lo, hi))
-    train_step(ddp, opt, distributed.weighted(loss, weight), X[idx], y[idx])
+    train_step(dp, opt, loss, X[lo:hi], y[lo:hi])  # each rank runs its 16 (or 15) rows
     flat = torch.cat([p.detach().flatten() for p in model.parameters()])
     every = [torch.empty_like(flat) for _ in range(info.world_size)]
     dist.all_gather(every, flat)
     snapshots.append(torch.stack(every))  # (world_size, n_params)
 if r == 0:
     torch.save(torch.stack(snapshots), out / "steps.pt")  # (steps, world_size, n_params)
+(out / f"rows{r}.json").write_text(json.dumps(rows))
 
-# 2. training.fit with data_parallel steps: 2 epochs of N examples in batches of 63.
+# 2. training.fit on the DataParallel model: 2 epochs of N examples in batches of 63.
 #    N = 200: last batch 11, shards of 6 and 5; N = 127: last batch 1, too few to share.
 for n in (200, 127):
     seed_everything(1)
     model = MLP([784, 16, 10]).double()
-    h = fit(model, (X[:n], y[:n]), (X[200:300], y[200:300]), epochs=2, batch_size=63, lr=0.3,
-            momentum=0.5, eval_train=False, seed=3, step=distributed.data_parallel)
+    h = fit(distributed.DataParallel(model), (X[:n], y[:n]), (X[200:300], y[200:300]), epochs=2,
+            batch_size=63, lr=0.3, momentum=0.5, eval_train=False, seed=3)
     torch.save(model.state_dict(), out / f"fit{n}_rank{r}.pt")
     if r == 0:
         (out / f"fit{n}.json").write_text(json.dumps({"loss": h["loss"], "steps": h["steps"],
@@ -238,6 +256,9 @@ def test_ranks_agree_after_every_step_and_match_one_process(two_ranks, mnist_400
         single = torch.cat([p.detach().flatten() for p in model.parameters()])
         assert not torch.equal(single, start)  # training moved the weights
         torch.testing.assert_close(steps[step, 0], single, rtol=0, atol=1e-12)
+    # each rank computed its own slice: 32 = 16 + 16, 31 = 16 + 15
+    rows = [json.loads((out / f"rows{r}.json").read_text()) for r in (0, 1)]
+    assert rows == [[16, 16, 16, 16], [16, 15, 16, 15]]
 
 
 @pytest.mark.parametrize("n", [200, 127])
@@ -247,14 +268,14 @@ def test_fit_under_torchrun_matches_fit_in_one_process(two_ranks, mnist_400, n):
     seed_everything(1)
     model = MLP([784, 16, 10]).double()
     h = fit(model, (X[:n], y[:n]), (X[200:300], y[200:300]), epochs=2, batch_size=63, lr=0.3,
-            momentum=0.5, eval_train=False, seed=3, step=one_process)
+            momentum=0.5, eval_train=False, seed=3)
     ranks = [torch.load(out / f"fit{n}_rank{r}.pt", weights_only=True) for r in (0, 1)]
     for name, value in model.state_dict().items():
         assert torch.equal(ranks[0][name], ranks[1][name])
         torch.testing.assert_close(ranks[0][name], value, rtol=0, atol=1e-12)
     logged = json.loads((out / f"fit{n}.json").read_text())
-    # The global-batch cost, not a shard's: the ranks' weighted shares, averaged,
-    # in float64 like the model; only the order of the additions differs.
+    # The global-batch cost, not a shard's: every rank computes it from the
+    # gathered outputs, in float64 like the model.
     assert logged["loss"] == pytest.approx(h["loss"], rel=1e-12)
     assert logged["steps"] == h["steps"] == [n // 63 + 1, 2 * (n // 63 + 1)]  # no batch skipped
     assert logged["test_accuracy"] == h["test_accuracy"]

@@ -152,11 +152,23 @@ def test_training_lowers_the_loss_and_records_history(small):
     assert stopped["iter"] == [25]
 
 
-def test_training_on_some_rows_of_each_batch(small):
+def test_the_data_parallel_model_alone_trains_as_the_model_does(small):
+    """One process: distributed.DataParallel is the model, step for step (its
+    two ranks' equivalence is in test_gpt_torchrun.py)."""
+    import copy
+
+    from textbook_utils.tools import distributed
+
     ids = torch.tensor(small.tokenizer.encode(TEXT))
-    start = {k: v.clone() for k, v in small.state_dict().items()}
-    train(small, ids, ids, Recipe(iters=3, batch_size=8, eval_blocks=4), log=None, rows=slice(0, 4))
-    assert any(not torch.equal(start[k], v) for k, v in small.state_dict().items())
+    twin = copy.deepcopy(small)
+    r = Recipe(iters=3, batch_size=8, eval_interval=3, eval_blocks=4)
+    wrapped = distributed.DataParallel(twin)
+    assert wrapped.cfg is twin.cfg and distributed.unwrap(wrapped) is twin
+    h_plain = train(small, ids, ids, r, log=None)
+    h_wrapped = train(wrapped, ids, ids, r, log=None)
+    assert h_wrapped["train_loss"] == h_plain["train_loss"] and h_wrapped["val_loss"] == h_plain["val_loss"]
+    for (name, a), b in zip(small.state_dict().items(), twin.state_dict().values()):
+        assert torch.equal(a, b), name
 
 
 # --------------------------------------------------------------------------- the command line

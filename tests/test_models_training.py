@@ -160,12 +160,14 @@ def test_fit_draws_its_batch_order_from_the_training_seed(mnist, monkeypatch):
     small = (train[0][:300], train[1][:300])
     orders = []
 
-    def recording_step(model, optimizer, loss_fn):
-        return lambda xb, yb: orders.append(yb.clone()) or torch.zeros(())
+    def recording_step(model, optimizer, loss_fn, xb, yb):
+        orders.append(yb.clone())
+        return torch.zeros(())
 
+    monkeypatch.setattr(training, "train_step", recording_step)
     for offset in ("", "", "1"):
         monkeypatch.setenv("TEXTBOOK_SEED_OFFSET", offset)
-        fit(MLP([784, 4, 10]), small, epochs=1, batch_size=100, lr=0.1, seed=5, step=recording_step)
+        fit(MLP([784, 4, 10]), small, epochs=1, batch_size=100, lr=0.1, seed=5)
     orders = [torch.cat(orders[k:k + 3]) for k in (0, 3, 6)]  # the 3 batches of each run
     assert torch.equal(orders[0], orders[1])  # same seed, same order
     assert not torch.equal(orders[0], orders[2])  # the seed offset moves it
@@ -173,17 +175,18 @@ def test_fit_draws_its_batch_order_from_the_training_seed(mnist, monkeypatch):
     assert torch.equal(orders[0], expected)
 
 
-def test_fit_takes_its_steps_through_the_step_it_is_given(mnist):
+def test_fit_takes_one_train_step_per_mini_batch(mnist, monkeypatch):
     train, test = mnist
     small = (train[0][:250], train[1][:250])
-    sizes = []
+    sizes, real_step = [], training.train_step
 
-    def counting_step(model, optimizer, loss_fn):
-        plain = training.one_process(model, optimizer, loss_fn)
-        return lambda xb, yb: sizes.append(len(xb)) or plain(xb, yb)
+    def counting_step(model, optimizer, loss_fn, xb, yb):
+        sizes.append(len(xb))
+        return real_step(model, optimizer, loss_fn, xb, yb)
 
+    monkeypatch.setattr(training, "train_step", counting_step)
     seed_everything(0)
-    h = fit(MLP([784, 4, 10]), small, epochs=2, batch_size=100, lr=0.1, step=counting_step)
+    h = fit(MLP([784, 4, 10]), small, epochs=2, batch_size=100, lr=0.1)
     assert sizes == [100, 100, 50] * 2 and h["steps"] == [3, 6]
 
 

@@ -2,11 +2,11 @@
 
 The one command line of the GPT (chapters "GPT: what a transformer does" and
 "Scaling up"). It runs :func:`textbook_utils.training.gpt_loop.train`, the plain
-single-process loop; when ``torchrun`` starts several processes, this module
-wraps that loop from outside: each process joins the group (gloo on CPUs,
-NCCL on GPUs), wraps the model in ``DistributedDataParallel`` (which averages
-the gradients) and trains on its slice of every global batch; rank 0 logs
-and saves::
+single-process loop; when ``torchrun`` starts several processes, each joins
+the group (gloo on CPUs, NCCL on GPUs) and hands the loop its model wrapped in
+:class:`textbook_utils.tools.distributed.DataParallel`, which trains on its
+slice of every global batch and averages the gradients; rank 0 logs and
+saves::
 
     python -m textbook_utils.commands.train_gpt                          # 1 process, no file
     python -m textbook_utils.commands.train_gpt --out gpt.pt             # ... saved to gpt.pt
@@ -40,7 +40,7 @@ import torch
 
 from textbook_utils.tools import cli
 
-__all__ = ["BFloat16Forward", "data_parallel", "main", "parser"]
+__all__ = ["BFloat16Forward", "main", "parser"]
 
 SHAKESPEARE_VOCAB = 65  # tiny Shakespeare's characters: the memory estimate's vocabulary
 
@@ -81,32 +81,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 class BFloat16Forward(torch.nn.Module):
-    """``model`` whose forward pass (and loss) runs in bfloat16 autocast on CUDA; the
-    backward pass then follows the same precision, the weights stay float32."""
+    """``module`` whose forward pass (and loss) runs in bfloat16 autocast on CUDA; the
+    backward pass then follows the same precision, the weights stay float32.
+    (Named ``module``, as in DDP, so that ``distributed.unwrap`` finds the model.)"""
 
-    def __init__(self, model):
+    def __init__(self, module):
         super().__init__()
-        self.model = model
+        self.module = module
 
     def forward(self, *args):
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            return self.model(*args)
-
-
-def data_parallel(model, batch_size: int):
-    """``(step_model, rows)`` for :func:`~textbook_utils.training.gpt_loop.train` on this process.
-
-    Under torchrun: the model wrapped in ``DistributedDataParallel`` (every
-    backward pass then averages the gradients over the processes) and this
-    process's rows of every global batch of ``batch_size``. Alone: the model
-    itself and every row.
-    """
-    from textbook_utils.tools import distributed
-
-    W = distributed.world_size()
-    if batch_size % W:
-        raise ValueError(f"the batch of {batch_size} windows must split evenly over {W} processes")
-    return distributed.wrap(model), distributed.shard(torch.arange(batch_size))[0]
+            return self.module(*args)
 
 
 def _check(p: argparse.ArgumentParser, args) -> "Recipe":  # noqa: F821
@@ -129,8 +114,6 @@ def _check(p: argparse.ArgumentParser, args) -> "Recipe":  # noqa: F821
     if args.d_model % args.n_head:
         p.error(f"--d-model {args.d_model} must be a multiple of --n-head {args.n_head}")
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    if args.batch_size % world:
-        p.error(f"--batch-size {args.batch_size} must be a multiple of the {world} processes")
     local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     device = pick_device(args.device)
     available = None  # the machine's memory, shared by the processes on it
@@ -138,7 +121,7 @@ def _check(p: argparse.ArgumentParser, args) -> "Recipe":  # noqa: F821
         available, local = torch.cuda.get_device_properties(device.index or 0).total_memory, 1
     need = local * cli.gpt_training_bytes(
         vocab_size=SHAKESPEARE_VOCAB, block_size=args.block_size, n_layer=args.n_layer,
-        n_head=args.n_head, d_model=args.d_model, batch_size=args.batch_size // world)
+        n_head=args.n_head, d_model=args.d_model, batch_size=math.ceil(args.batch_size / world))
     try:
         cli.check_memory(need, f"a GPT with --n-layer {args.n_layer} --d-model {args.d_model} "
                                f"--block-size {args.block_size} --batch-size {args.batch_size}",
@@ -177,17 +160,16 @@ def main(argv=None) -> dict:
                     f"characters; it must be smaller")
         seed_everything(args.seed)  # the initial weights: the same command makes the same model
         model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok).to(info.device)
-        step_model, rows = data_parallel(model, args.batch_size)
-        on_gpu = info.device.type == "cuda"
+        net, on_gpu = model, info.device.type == "cuda"  # what the training steps run
         if on_gpu and not args.no_amp:
-            step_model = BFloat16Forward(step_model)
+            net = BFloat16Forward(net)
         if args.compile and on_gpu:
-            step_model = torch.compile(step_model)
+            net = torch.compile(net)
         distributed.print0(f"training a {sum(p.numel() for p in model.parameters()):,}-parameter GPT on "
                            f"{info.world_size} process(es), {info.device}, global batch {args.batch_size}")
         try:
-            history = train(model, train_ids, val_ids, recipe, log=distributed.print0,
-                            step_model=step_model, rows=rows)
+            history = train(distributed.DataParallel(net), train_ids, val_ids, recipe,
+                            log=distributed.print0)
         except FloatingPointError as e:
             sys.exit(f"training diverged: {e}; nothing saved. Try a smaller --lr.")
         val = estimate_loss(model, val_ids)  # every held-out window, in float32

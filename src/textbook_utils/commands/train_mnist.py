@@ -3,8 +3,8 @@
 Chapter "Scaling up" (``book/scaling/01_scaling_up.ipynb``) runs it. The same
 command trains on a laptop CPU, one GPU or several: started by ``torchrun``,
 it joins the other processes (gloo on CPUs, NCCL on GPUs) and runs
-:func:`textbook_utils.training.loop.fit` with
-:func:`textbook_utils.tools.distributed.data_parallel` taking the steps::
+:func:`textbook_utils.training.loop.fit` on its model wrapped in
+:class:`textbook_utils.tools.distributed.DataParallel`::
 
     python -m textbook_utils.commands.train_mnist --epochs 3                         # 1 process
     torchrun --standalone --nproc_per_node=2 -m textbook_utils.commands.train_mnist  # 2 CPU processes
@@ -126,11 +126,10 @@ def main(argv=None) -> dict:
         distributed.print0(f"training {model.extra_repr()} on {info.world_size} process(es), "
                            f"{info.device}, global batch {args.batch_size}")
         try:
-            history = fit(model, train, test, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            history = fit(distributed.DataParallel(model), train, test, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           optimizer=args.optimizer, loss=args.loss, seed=args.seed,
                           schedule=None if args.schedule == "none" else args.schedule, eval_train=False,
-                          target_accuracy=args.target_accuracy, max_steps=args.max_steps,
-                          step=distributed.data_parallel)
+                          target_accuracy=args.target_accuracy, max_steps=args.max_steps)
         except FloatingPointError as e:
             sys.exit(f"training diverged: {e}; nothing saved. Try a smaller --lr.")
         for e, loss, acc, sec in zip(history["epoch"], history["loss"], history["test_accuracy"],

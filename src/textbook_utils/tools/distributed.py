@@ -1,38 +1,36 @@
 """Data parallelism with PyTorch's own engine, ``torch.distributed``.
 
 Chapter "Scaling up" (``book/scaling/01_scaling_up.ipynb``) explains it; the
-command lines ``textbook_utils.commands.train_mnist`` and ``textbook_utils.commands.train_gpt``
-use it when a launcher such as ``torchrun`` started them. It wraps the
-single-process training loops from the outside:
-``fit(model, ..., step=data_parallel)`` runs :func:`textbook_utils.training.loop.fit`
-with :func:`data_parallel` taking its steps. The idea in one line: every
-process (a *rank*) holds a full copy of the model, takes its own slice of each
-global mini-batch, and after the backward pass the ranks average their
-gradients (an *all-reduce*), so every copy takes the same step.
+command lines ``textbook_utils.commands.train_mnist`` and
+``textbook_utils.commands.train_gpt`` use it when a launcher such as
+``torchrun`` started them. The idea in one line: every process (a *rank*)
+holds a full copy of the model, takes its own slice of each global
+mini-batch, and after the backward pass the ranks average their gradients
+(an *all-reduce*), so every copy takes the same step.
 
-With the loss a mean over the local slice, and slices of equal size, the
-average of the ranks' gradients **is** the gradient of the mean loss over the
-whole global batch::
+It is applied once, where a program starts, and nowhere else: the command
+wraps its model, ``model = DataParallel(model)``, and hands it to the same
+single-process loop (``training.loop.fit``, ``training.gpt_loop.train``).
+The loop still draws the whole global batch on every rank (the same seed,
+the same batch, without talking); :class:`DataParallel` gives each rank its
+slice of it (:func:`shard`), runs ``DistributedDataParallel`` on that
+slice, and hands back the outputs of the whole batch, so the loop computes
+the cost and takes the step exactly as one process would.
 
-    grad (1/B) sum_i C_i  =  (1/W) sum_r  grad (1/b_r) sum_{i in slice r} C_i    (b_r = B/W)
-
-(:func:`shard` returns a weight that keeps this exact when the slices differ by
-one example.) ``DistributedDataParallel`` does the averaging, overlapped with
-backpropagation; this module only sets it up:
-
-- :func:`setup` / :func:`teardown` start and end the process group, reading
-  ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``
-  set by ``torchrun``; the backend is ``nccl`` on CUDA and ``gloo`` otherwise;
+- :func:`setup` / :func:`teardown` / :func:`session` start and end the
+  process group, reading ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
+  ``MASTER_ADDR`` and ``MASTER_PORT`` set by ``torchrun``; the backend is
+  ``nccl`` on CUDA and ``gloo`` otherwise;
 - :func:`rank`, :func:`world_size`, :func:`is_main`, :func:`print0`;
 - :func:`shard` (this rank's slice of a global batch), :func:`wrap` (DDP),
-  :func:`mean_over_ranks` (average a logged number);
-- :func:`data_parallel`: the step of ``training.fit`` built from those three;
+  :class:`DataParallel` (the two together: the one way to distribute);
 - :func:`save_checkpoint` / :func:`load_state_dict`: written by rank 0 only,
-  without DDP's ``module.`` prefix, so a checkpoint from a distributed run loads
-  in a single process and vice versa (``torch.load(..., weights_only=True)``).
+  without DDP's ``module.`` prefix, so a checkpoint from a distributed run
+  loads in a single process and vice versa (``torch.load(...,
+  weights_only=True)``).
 
-Without a launcher nothing changes: world size 1, rank 0, and the trainers run
-exactly the code they ran before.
+Without a launcher nothing changes: world size 1, rank 0, and
+:class:`DataParallel` is the model itself.
 """
 
 from __future__ import annotations
@@ -47,14 +45,14 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
 from textbook_utils.tools.device import pick_device
 from textbook_utils.tools.safe_write import Output, check_output
-from textbook_utils.training.loop import train_step
 
-__all__ = ["DistInfo", "backend_for", "data_parallel", "is_distributed", "is_main", "launched", "load_state_dict",
-           "mean_over_ranks", "print0", "rank", "save_checkpoint", "session", "setup", "shard", "teardown",
-           "unwrap", "weighted", "world_size", "wrap"]
+__all__ = ["DataParallel", "DistInfo", "backend_for", "is_distributed", "is_main", "launched",
+           "load_state_dict", "print0", "rank", "save_checkpoint", "session", "setup", "shard",
+           "teardown", "unwrap", "world_size", "wrap"]
 
 #: environment variables torchrun sets for every worker
 LAUNCH_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -184,7 +182,8 @@ def shard(batch: torch.Tensor, *, rank: int | None = None, world_size: int | Non
     slice r. The weight ``b_r * W / B`` (exactly 1.0 when W divides B) makes
     DDP's plain average of the ranks' gradients equal the gradient of the
     mean loss over all B examples: multiply the local mean loss by it.
-    Needs B >= W, so that no rank is left without data.
+    (:class:`DataParallel` needs no weight: it computes the mean over all
+    B.) Needs B >= W, so that no rank is left without data.
     """
     r = _current_rank() if rank is None else rank
     w = _current_world_size() if world_size is None else world_size
@@ -202,13 +201,6 @@ def shard(batch: torch.Tensor, *, rank: int | None = None, world_size: int | Non
     return local, len(local) * w / B
 
 
-def weighted(loss_fn, weight: float):
-    """``loss_fn`` with its value multiplied by ``weight`` (the weight from :func:`shard`)."""
-    if weight == 1.0:
-        return loss_fn
-    return lambda z, y: loss_fn(z, y) * weight
-
-
 def wrap(model: torch.nn.Module) -> torch.nn.Module:
     """``DistributedDataParallel(model)`` under a process group; ``model`` itself otherwise.
 
@@ -219,50 +211,99 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not is_distributed():
         return model
-    from torch.nn.parallel import DistributedDataParallel
-
     device = next(model.parameters()).device
     return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
-def data_parallel(model: torch.nn.Module, optimizer, loss_fn):
-    """How :func:`textbook_utils.training.loop.fit` takes a step on several processes.
-
-    Returns ``step(xb, yb) -> cost``, for ``fit(..., step=data_parallel)``.
-    Every rank draws the same global mini-batch (the same seed orders them);
-    each computes the cost of its own slice (:func:`shard`), DDP averages the
-    ranks' gradients during ``backward()``, so every copy of the model takes
-    the step one process would take on the whole batch. The cost returned is
-    the whole batch's (:func:`mean_over_ranks`). A batch smaller than the
-    number of ranks is not split: each rank takes that step on all of it,
-    with the same result everywhere. Alone, this is ``training.one_process``.
-    """
-    ddp = wrap(model)
-
-    def step(xb, yb):
-        if len(xb) < world_size():                 # too few to share out
-            return train_step(model, optimizer, loss_fn, xb, yb)
-        (xb, weight), (yb, _) = shard(xb), shard(yb)    # this rank's slice
-        loss = train_step(ddp, optimizer, weighted(loss_fn, weight), xb, yb)
-        return mean_over_ranks(loss)
-
-    return step
-
-
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain model inside a DDP (or ``torch.compile``) wrapper."""
+    """The plain model inside its wrappers: DDP, :class:`DataParallel`, ``torch.compile``,
+    or any other that keeps it as ``.module``."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
         model = getattr(model, "module", None) or model._orig_mod
     return model
 
 
-def mean_over_ranks(value: torch.Tensor) -> torch.Tensor:
-    """The average of ``value`` (a tensor on this rank's device) over all ranks; ``value`` itself alone."""
-    if not is_distributed():
-        return value
-    value = value.detach().clone()
-    dist.all_reduce(value, op=dist.ReduceOp.SUM)
-    return value / world_size()
+class DataParallel(torch.nn.Module):
+    """``model`` trained by every rank on its own slice of each global batch.
+
+    The book's one way to distribute (not ``torch.nn.DataParallel``, which
+    splits a batch over the GPUs of one process). A command wraps its model
+    once, ``model = DataParallel(model)``, and trains it with the loop it
+    uses on one process. Every rank's loop draws the same global batch x
+    (B, ...); in training mode the wrapper
+
+    1. takes this rank's rows of x (:func:`shard`), b_r of them;
+    2. runs them through ``DistributedDataParallel(model)`` (:func:`wrap`),
+       which averages the ranks' gradients during ``backward()``;
+    3. gathers every rank's outputs (an *all-gather*), so that each rank
+       holds the outputs of the whole batch, in order.
+
+    The loop then computes the cost of the whole batch, the same number on
+    every rank and the one a single process computes. Its gradient reaches
+    this rank's b_r outputs only; the cost is the same on all W ranks, so
+    those outputs count W times (``backward`` of the gather), and DDP's
+    average over the W ranks brings the sum back to the gradient of the
+    mean cost over all B examples: every copy takes the step one process
+    takes on the whole batch, also when W does not divide B.
+
+    In evaluation mode (``model.eval()``), alone (world size 1), or with
+    fewer rows than ranks, each rank runs the whole batch itself, with no
+    communication. Its attributes are the model's (``cfg``, ``sizes`` ...),
+    so a loop uses it as it uses the model; :func:`unwrap` and
+    :func:`save_checkpoint` reach the plain model inside. ``model`` may
+    itself wrap the model for speed (autocast, ``torch.compile``): training
+    steps run through it, evaluation runs the plain model.
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.module = wrap(model)  # DDP(model) under torchrun, else model
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)  # parameters, submodules
+        except AttributeError:
+            if name in ("module", "_orig_mod") or "module" not in self.__dict__.get("_modules", {}):
+                raise  # (also while it is being built or copied)
+            return getattr(unwrap(self.module), name)  # the model's own
+
+    def forward(self, x: torch.Tensor, *args):
+        B, W = len(x), world_size()
+        if not self.training:  # evaluation: the plain model, on all of x
+            return unwrap(self.module)(x, *args)
+        if W == 1 or B < W:  # alone, or too few rows to share out
+            ddp = isinstance(self.module, DistributedDataParallel)
+            return (self.module.module if ddp else self.module)(x, *args)
+        local, _ = shard(x)  # (b_r, ...): this rank's rows
+        out = self.module(local, *args)  # DDP averages the gradients in backward()
+        sizes = [B // W + (r < B % W) for r in range(W)]  # every b_r, as shard cuts
+        if isinstance(out, tuple):  # e.g. the GPT's (logits, None)
+            return tuple(None if o is None else _AllGather.apply(o, sizes) for o in out)
+        return _AllGather.apply(out, sizes)
+
+
+class _AllGather(torch.autograd.Function):
+    """Every rank's outputs (b_r, ...) -> the whole batch's (B, ...), on every rank.
+
+    ``backward`` returns this rank's rows of the gradient, times W: every
+    rank computes the same cost from the gathered outputs, so the rows
+    reach it through W identical copies (the sum over ranks that the
+    all-gather's gradient is), and DDP divides the sum by W.
+    """
+
+    @staticmethod
+    def forward(ctx, local: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+        r, W = rank(), len(sizes)
+        padded = local.new_zeros((max(sizes), *local.shape[1:]))  # equal sizes for all_gather
+        padded[:len(local)] = local
+        parts = [torch.empty_like(padded) for _ in range(W)]
+        dist.all_gather(parts, padded)
+        ctx.rows, ctx.W = slice(sum(sizes[:r]), sum(sizes[:r + 1])), W
+        return torch.cat([part[:n] for part, n in zip(parts, sizes)])  # (B, ...)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad[ctx.rows] * ctx.W, None
 
 
 def _plain_state(model: torch.nn.Module) -> dict:

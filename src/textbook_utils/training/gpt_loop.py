@@ -8,8 +8,9 @@ gives for this step. Every
 ``eval_interval`` steps the loss on held-out text is measured.
 
 :func:`train` is a plain single-process loop. ``python -m
-textbook_utils.commands.train_gpt`` runs the same loop on several processes under
-``torchrun``, wrapping it from outside (chapter "Scaling up").
+textbook_utils.commands.train_gpt`` runs the same loop on several processes
+under ``torchrun``, with the model wrapped in
+:class:`textbook_utils.tools.distributed.DataParallel` (chapter "Scaling up").
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def step_on_batch(model, optimizer, x, y, *, lr, grad_clip=1.0):
 
 
 def train(model, train_ids, val_ids, recipe=None, *, log=print,
-          target_loss=None, step_model=None, rows=slice(None)):
+          target_loss=None):
     """Train model (on its device) by recipe; return the history.
 
     Every eval_interval steps and at the last, the history records the
@@ -203,14 +204,10 @@ def train(model, train_ids, val_ids, recipe=None, *, log=print,
     (evaluations excluded); log (print, a list's append, or None) gets a
     line. target_loss stops at the first validation loss at or below it;
     a loss that is NaN or infinite raises FloatingPointError.
-    step_model (default: model) is what the steps call, rows which rows of
-    each batch this process trains on: train_gpt passes the model wrapped
-    for data parallelism and this process's rows, under torchrun.
     """
     recipe = recipe or Recipe()
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a Recipe, not {type(recipe)}")
-    step_model = step_model or model
     device, T = model.W_E.weight.device, model.cfg.block_size
     optimizer = make_optimizer(model, recipe)
     batches = torch.Generator().manual_seed(training_seed(recipe.seed))
@@ -219,8 +216,8 @@ def train(model, train_ids, val_ids, recipe=None, *, log=print,
     model.train()
     for it in range(1, recipe.iters + 1):
         x, y = get_batch(train_ids, T, recipe.batch_size, batches)
-        x, y = x[rows].to(device), y[rows].to(device)  # (B, T) each
-        losses.append(step_on_batch(step_model, optimizer, x, y,
+        x, y = x.to(device), y.to(device)  # (B, T) each
+        losses.append(step_on_batch(model, optimizer, x, y,
                                     lr=lr_at(it - 1, recipe),
                                     grad_clip=recipe.grad_clip))
         if it % recipe.eval_interval and it < recipe.iters:

@@ -11,11 +11,11 @@ The loop is plain on purpose:
 3. every mini-batch is one step (:func:`train_step`): forward pass, cost,
    backpropagation (``loss.backward()``), update of every parameter.
 
-How a step is taken is a piece :func:`fit` is given, ``step``: on one
-process the whole mini-batch is used (:func:`one_process`); launched by
-``torchrun`` on several, :func:`textbook_utils.tools.distributed.data_parallel`
-gives each process its slice of the mini-batch and averages their gradients
-(chapter "Scaling up"). The loop is the same either way.
+The loop knows nothing of several processes. Launched by ``torchrun``, the
+command ``textbook_utils.commands.train_mnist`` hands :func:`fit` its model
+wrapped in :class:`textbook_utils.tools.distributed.DataParallel`, which
+gives each process its slice of every mini-batch and averages their
+gradients (chapter "Scaling up"); the loop is the same either way.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from textbook_utils.tools.checks import (finite_array, positive_int,
 from textbook_utils.tools.seeding import training_seed
 
 __all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "accuracy", "cosine", "examples", "fit",
-           "loss_function", "make_optimizer", "minibatches", "one_process", "train_loop",
+           "loss_function", "make_optimizer", "minibatches", "train_loop",
            "train_step"]
 
 
@@ -103,11 +103,6 @@ def train_step(model, optimizer, loss_fn, xb, yb, *,
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()                       # w <- w - eta dC/dw, or Adam's
     return loss.detach()
-
-
-def one_process(model, optimizer, loss_fn):
-    """How :func:`fit` takes a step on one process: :func:`train_step` on the whole mini-batch."""
-    return lambda xb, yb: train_step(model, optimizer, loss_fn, xb, yb)
 
 
 def minibatches(X, y, batch_size: int, generator: torch.Generator):
@@ -212,7 +207,7 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
         momentum: float = 0.0, weight_decay: float = 0.0,
         schedule: str | None = None, seed: int = 0,
         target_accuracy: float | None = None, max_steps: int | None = None,
-        eval_train: bool = True, step=one_process) -> dict:
+        eval_train: bool = True) -> dict:
     """Train ``model`` in place by mini-batch gradient descent; return history.
 
     ``train`` and ``test`` are ``(X, y)`` as from ``load_mnist`` (see
@@ -225,15 +220,13 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
       outputs, 1/2 ||a - y||^2: the video's cost with Nielsen's 1/2);
     - ``schedule``: ``None`` keeps ``lr``; ``"cosine"`` lowers it along half a
       cosine from ``lr`` to 0 over all the steps (:func:`cosine`);
-    - ``seed``: the order of the mini-batches, through
-      :func:`textbook_utils.tools.seeding.training_seed` (seed the initial weights
-      yourself, before building the model);
+    - ``seed``: the order of the mini-batches (through ``seeding.training_seed``;
+      seed the initial weights yourself, before building the model);
     - ``target_accuracy``: stop after the first epoch whose test accuracy
-      reaches it; ``max_steps``: stop after that many steps;
-    - ``step``: how a step is taken; ``step(model, optimizer, cost)`` returns
-      a function of a mini-batch ``(xb, yb)`` that takes the step and returns
-      the cost: :func:`one_process`, or
-      :func:`textbook_utils.tools.distributed.data_parallel` under torchrun.
+      reaches it; ``max_steps``: stop after that many steps.
+
+    Under ``torchrun``, ``commands.train_mnist`` passes the model wrapped in
+    :class:`textbook_utils.tools.distributed.DataParallel`; the loop is the same.
 
     ``fit`` is the door: it checks every argument and the data before any
     work, then :func:`train_loop` trains. Training that diverges (a mean
@@ -255,20 +248,20 @@ def fit(model, train, test=None, *, epochs: int, batch_size: int, lr: float,
     opt = make_optimizer(optimizer, model.parameters(), lr,
                          momentum=momentum, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(training_seed(seed))
-    return train_loop(model, X, y, test, opt, step(model, opt, loss_function(loss)),
+    return train_loop(model, X, y, test, opt, loss_function(loss),
                       epochs=epochs, batch_size=batch_size, generator=generator,
                       schedule=schedule, max_steps=max_steps,
                       target_accuracy=target_accuracy, eval_train=eval_train)
 
 
-def train_loop(model, X, y, test, opt, take_step, *, epochs, batch_size,
+def train_loop(model, X, y, test, opt, loss_fn, *, epochs, batch_size,
                generator, schedule=None, max_steps=None,
                target_accuracy=None, eval_train=True) -> dict:
     """The loop of :func:`fit`, on the data and settings it has checked.
 
     X (N, 784) and y (N,) are tensors on the model's device, test a pair
-    like them or None; ``take_step(xb, yb)`` takes one step and returns the
-    mini-batch's cost; ``generator`` orders the mini-batches.
+    like them or None; ``loss_fn(z, y)`` is the cost; ``generator`` orders
+    the mini-batches.
     """
     lr = opt.param_groups[0]["lr"]                    # the starting rate
     T = epochs * math.ceil(len(X) / batch_size)       # steps, for the schedule
@@ -282,7 +275,7 @@ def train_loop(model, X, y, test, opt, take_step, *, epochs, batch_size,
         for xb, yb in minibatches(X, y, batch_size, generator):
             if schedule == "cosine":
                 opt.param_groups[0]["lr"] = cosine(lr, t, T)
-            loss_sum += take_step(xb, yb)    # forward, cost, backward, update
+            loss_sum += train_step(model, opt, loss_fn, xb, yb)  # one step
             t, n = t + 1, n + 1
             if t == max_steps:
                 break
