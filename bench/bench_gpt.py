@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -115,6 +116,7 @@ import time
 import torch
 from torch import nn
 
+from textbook_utils.tools import cli
 from textbook_utils.lessons.gpt import GPT, GPTConfig
 from textbook_utils.training.gpt_data import estimate_loss, get_batch, shakespeare_data
 from textbook_utils.training.gpt_loop import (LIVE, LIVE_SHAPE, Recipe, lr_at,
@@ -126,26 +128,6 @@ NANOGPT_CPU = Recipe(iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100
 
 
 BUDGET = 15.0  # seconds of training for the live table
-
-
-class Timed:
-    """One recipe on a fresh model of its shape, a step at a time, timing its steps."""
-
-    def __init__(self, recipe, shape, tok, seed):
-        torch.manual_seed(seed)
-        self.model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok)
-        self.recipe, self.optimizer = recipe, make_optimizer(self.model, recipe)
-        self.batches = torch.Generator().manual_seed(seed)
-        self.it, self.times = 0, []
-
-    def step(self, train_ids):
-        t0 = time.perf_counter()
-        x, y = get_batch(train_ids, self.model.cfg.block_size, self.recipe.batch_size,
-                         self.batches)
-        step_on_batch(self.model, self.optimizer, x, y, lr=lr_at(self.it, self.recipe),
-                      grad_clip=self.recipe.grad_clip)
-        self.times.append(time.perf_counter() - t0)
-        self.it += 1
 
 
 def interleave(runs, train_ids):
@@ -170,17 +152,19 @@ def live_table(tok, train_ids, val_ids, seeds, budget=BUDGET, calibrate=12):
     recipes = {"live (Muon)": (LIVE, LIVE_SHAPE), "book (Recipe())": (Recipe(), {})}
     rows = []
     for seed in seeds:
-        trial = [Timed(Recipe(**{**vars(r), "iters": calibrate}), shape, tok, seed)
-                 for r, shape in recipes.values()]
+        trial = [Run(name, Recipe(**{**vars(r), "iters": calibrate}),
+                     functools.partial(book_model, shape=shape), tok, seed)
+                 for name, (r, shape) in recipes.items()]
         interleave(trial, train_ids)
-        ms = [statistics.median(t.times[2:]) for t in trial]
-        runs = [Timed(Recipe(**{**vars(r), "iters": max(1, int(budget / m))}), shape, tok, seed)
-                for (r, shape), m in zip(recipes.values(), ms)]
+        ms = [statistics.median(t.step_times[2:]) for t in trial]
+        runs = [Run(name, Recipe(**{**vars(r), "iters": max(1, int(budget / m))}),
+                    functools.partial(book_model, shape=shape), tok, seed)
+                for (name, (r, shape)), m in zip(recipes.items(), ms)]
         interleave(runs, train_ids)
         for name, r in zip(recipes, runs):
             val = estimate_loss(r.model, val_ids, max_blocks=300)
-            row = {"seed": seed, "recipe": name, "steps": r.it, "seconds": sum(r.times),
-                   "ms_per_step": 1000 * statistics.median(r.times[2:]), "val": val}
+            row = {"seed": seed, "recipe": name, "steps": r.it, "seconds": r.seconds,
+                   "ms_per_step": 1000 * statistics.median(r.step_times[2:]), "val": val}
             rows.append(row)
             print(f"  seed {seed}  {name:16s} {r.it:5d} steps, {row['seconds']:5.1f} s of "
                   f"training ({row['ms_per_step']:5.1f} ms per step)   val {val:.3f}", flush=True)
@@ -372,7 +356,7 @@ def main(argv=None):
                         help=f"the long comparison: time to val {TARGET} against nanoGPT's recipe")
     parser.add_argument("--budget", type=float, default=BUDGET,
                         help="live table: seconds of training per run")
-    parser.add_argument("--seeds", type=int, default=3, help="live table: seeds")
+    parser.add_argument("--seeds", type=cli.count, default=3, help="live table: how many seeds (0, 1, ...)")
     parser.add_argument("--repeats", type=int, default=1, help="comparisons, each with its own seed")
     parser.add_argument("--eval-interval", type=int, default=100, help="steps between evaluations")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's)")
