@@ -23,7 +23,7 @@ DOORS_STILL_IN_LESSONS = {
     "attention.py", "baselines.py", "embeddings.py", "generative.py",
     "gpt.py", "kv_cache.py", "lora.py", "optim/descent.py",
     "optim/momentum.py", "packing.py",
-    "perceptron.py", "retrieval.py", "rnn.py", "scratch.py"}
+    "perceptron.py", "retrieval.py", "rnn.py"}
 #: the math a page prints: no raise, no check inside
 MATH = {"forward", "feedforward", "backprop", "output_error",
         "update_mini_batch", "step", "heads", "pattern", "mlp"}

@@ -4,6 +4,9 @@
   and ``train_step``, the one optimiser step every loop takes;
 - :mod:`.descend` -- ``descend``, which runs the Strang chapters' update
   rules and checks their settings;
+- :mod:`.network_doors` -- what the NumPy ``Network`` checks where a reader
+  hands it sizes, data and settings (its constructor, ``SGD``,
+  ``evaluate``);
 - :mod:`.gpt_loop` -- the GPT's ``Recipe`` and ``train``;
 - :mod:`.gpt_data` -- the GPT's batches and its loss estimate;
 - :mod:`.gpt_checkpoint` -- the committed GPT checkpoint, saved and loaded.
