@@ -10,6 +10,8 @@
 - :mod:`.gpt_loop` -- the GPT's ``Recipe`` and ``train``;
 - :mod:`.gpt_data` -- the GPT's batches and its loss estimate;
 - :mod:`.gpt_checkpoint` -- the committed GPT checkpoint, saved and loaded.
+- :mod:`.gpt_doors` -- what the GPT checks where a shape, a prompt or
+  sampling settings come in from outside.
 
 Data parallelism is applied where a program starts (see
 :mod:`textbook_utils.commands`), never inside a loop.
