@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def heavy_ball(grad, x0, s: float, beta: float, n_steps: int) -> np.ndarray:
     """Polyak's heavy ball; returns the path (n_steps + 1, d).
 
