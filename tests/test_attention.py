@@ -2,7 +2,6 @@
 
 The GPT's multi-head attention is tested against PyTorch's own in tests/test_gpt.py."""
 
-import pytest
 import torch
 import torch.nn.functional as F
 
@@ -55,10 +54,3 @@ def test_future_tokens_do_not_change_the_past():
     y[:, 5:] = torch.randn(1, 3, 16)
     assert torch.allclose(head(x)[0][:, :5], head(y)[0][:, :5], atol=1e-6)
     assert not torch.allclose(head(x)[0][:, 5:], head(y)[0][:, 5:], atol=1e-6)
-
-
-def test_bad_sizes_are_rejected():
-    with pytest.raises(ValueError, match="positive"):
-        SingleHeadAttention(0, 4)
-    with pytest.raises(ValueError, match="positive"):
-        SingleHeadAttention(8, 2.5)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_doors import check_config
 from textbook_utils.lessons.tokenizers import CharTokenizer
 
 TEXT = "to be or not to be, that is the question. " * 40
@@ -84,10 +85,11 @@ def test_generate_text_and_temperature(small):
 
 
 def test_bad_input_is_rejected(small):
+    # a shape from outside (a checkpoint) is checked at its door
     with pytest.raises(ValueError, match="multiple of n_head"):
-        GPTConfig(vocab_size=10, d_model=30, n_head=4)
+        check_config(GPTConfig(vocab_size=10, d_model=30, n_head=4))
     with pytest.raises(ValueError, match="positive"):
-        GPTConfig(vocab_size=0)
+        check_config(GPTConfig(vocab_size=0))
     # the model's constructor is math only; a tokenizer that does not fit
     # is refused where text comes in
     with pytest.raises(ValueError, match="tokenizer has"):

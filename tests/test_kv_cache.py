@@ -45,7 +45,10 @@ def test_refuses_a_window_that_would_slide():
     with pytest.raises(ValueError, match="window would slide"):
         generate_cached(model, torch.tensor([[1, 2, 3]]), 7)
     with pytest.raises(ValueError, match="max_new_tokens"):
-        generate_cached(model, torch.tensor([[1]]), 0)
+        generate_cached(model, torch.tensor([[1]]), -1)
+    prompt = torch.tensor([[1, 2]])  # no new tokens: the prompt, as generate
+    assert torch.equal(generate_cached(model, prompt, 0), prompt)
+    assert torch.equal(model.generate(prompt, 0), prompt)
 
 
 def test_cost_model_matches_the_weights_and_adds_up():

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pytest
 import torch
 
 from textbook_utils.lessons.packing import (coherence, pack_directions,
@@ -55,12 +54,3 @@ def test_random_vectors_within_one_degree_at_gpt3_width_are_a_handful():
     assert 3 < counts.mean() < 9
     # a 5 degree window is a 9-sigma event there: nothing breaks in 40 draws
     assert np.all(random_run_length(12_288, 5.0, trials=3, limit=40) == 40)
-
-
-def test_guards_at_the_door():
-    with pytest.raises(ValueError, match="m must"):
-        pack_directions(1, 3)
-    with pytest.raises(ValueError, match="lr"):
-        pack_directions(10, 3, lr=0)
-    with pytest.raises(ValueError, match="degrees"):
-        random_run_length(10, -1.0)

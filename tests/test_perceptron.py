@@ -86,7 +86,7 @@ def test_add_binary_rejects_numbers_that_do_not_fit():
         add_binary(16, 0, 4)
     with pytest.raises(ValueError, match="0..15"):
         add_binary(0, -1, 4)
-    with pytest.raises(ValueError, match="n_bits"):
+    with pytest.raises(ValueError, match="fit in 0 bits"):
         add_binary(1, 1, 0)
     with pytest.raises(TypeError, match="integer"):
         add_binary(1.0, 1, 4)

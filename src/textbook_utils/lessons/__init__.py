@@ -1,8 +1,11 @@
 """Lessons: the code a chapter prints and walks through.
 
 Written like micrograd and nanoGPT: the book's notation, shapes in comments,
-no validation inside the math (the checks live at the doors, in
-:mod:`textbook_utils.tools` and the training entry points).
+no validation inside the math, and no validation helper imported: the
+checks live at the doors (the training entry points, and
+:mod:`textbook_utils.training.network_doors` and
+:mod:`~textbook_utils.training.gpt_doors`, which a lesson calls once at the
+top of the method a reader calls).
 
 - :mod:`.perceptron` -- perceptrons and NAND circuits (Nielsen);
 - :mod:`.baselines` -- random and average-darkness classifiers;

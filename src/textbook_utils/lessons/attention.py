@@ -24,7 +24,6 @@ import math
 import torch
 from torch import nn
 
-from textbook_utils.tools.checks import positive_int
 
 __all__ = ["SingleHeadAttention", "attention", "causal_mask"]
 
@@ -63,8 +62,7 @@ class SingleHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, d_head: int):
         super().__init__()
-        self.d_model = positive_int(d_model, "d_model")
-        self.d_head = positive_int(d_head, "d_head")
+        self.d_model, self.d_head = d_model, d_head
         self.W_Q = nn.Linear(d_model, d_head, bias=False)
         self.W_K = nn.Linear(d_model, d_head, bias=False)
         self.value_down = nn.Linear(d_model, d_head, bias=False)  # weight (d_head, d_model)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_int
-
 __all__ = ["AverageDarkness", "darkness", "random_guesses"]
 
 
@@ -48,7 +46,6 @@ def darkness(images) -> np.ndarray:
 
 def random_guesses(n: int, *, n_classes: int = 10, seed: int | None = 0) -> np.ndarray:
     """``n`` guesses drawn uniformly from 0 .. n_classes - 1, ``(n,)`` int64."""
-    n, n_classes = positive_int(n, "n"), positive_int(n_classes, "n_classes")
     return np.random.default_rng(seed).integers(0, n_classes, size=n)
 
 

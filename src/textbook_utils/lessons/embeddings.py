@@ -27,7 +27,6 @@ from collections import Counter
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_int
 
 __all__ = ["WordVectors", "cooccurrence", "ppmi", "train_word_vectors", "words"]
 
@@ -111,8 +110,9 @@ def train_word_vectors(text: str, *, dim: int = 64, window: int = 4, min_count: 
     ``stop`` drops that many of the most frequent words ("the", "and", ...)
     from the vocabulary; they still keep their places in the text.
     """
-    for name, v in (("dim", dim), ("window", window), ("min_count", min_count), ("max_vocab", max_vocab)):
-        positive_int(v, name)
+    if min(dim, window, min_count, max_vocab) < 1:
+        raise ValueError(f"dim, window, min_count and max_vocab must be at least 1, "
+                         f"got {dim}, {window}, {min_count}, {max_vocab}")
     tokens = words(text)
     counts = Counter(tokens)
     ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))

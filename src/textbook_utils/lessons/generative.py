@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from textbook_utils.tools.checks import positive_int
 
 __all__ = ["Denoiser", "NoiseSchedule", "gaussian_ring", "make_mlp", "nearest_distance",
            "nearest_label_agreement", "two_moons"]
@@ -33,9 +32,6 @@ __all__ = ["Denoiser", "NoiseSchedule", "gaussian_ring", "make_mlp", "nearest_di
 
 def two_moons(n: int, *, noise: float = 0.08, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points on two interleaved half-circles: X (n, 2) float32, label (n,) 0 or 1."""
-    n = positive_int(n, "n")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     label = rng.integers(0, 2, n)  # (n,)
     theta = rng.uniform(0, math.pi, n)
@@ -49,7 +45,6 @@ def two_moons(n: int, *, noise: float = 0.08, seed: int = 0) -> tuple[np.ndarray
 
 def gaussian_ring(n: int, *, k: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0):
     """``n`` points from ``k`` small Gaussians evenly spaced on a circle; label = which Gaussian."""
-    n, k = positive_int(n, "n"), positive_int(k, "k")
     rng = np.random.default_rng(seed)
     label = rng.integers(0, k, n)
     angle = 2 * math.pi * label / k
@@ -101,7 +96,7 @@ class NoiseSchedule:
     """
 
     def __init__(self, T: int = 100, beta_1: float | None = None, beta_T: float | None = None):
-        self.T = positive_int(T, "T")
+        self.T = T
         beta_1 = 1e-4 * 1000 / T if beta_1 is None else beta_1
         beta_T = min(0.02 * 1000 / T, 0.5) if beta_T is None else beta_T
         if not 0 < beta_1 <= beta_T < 1:

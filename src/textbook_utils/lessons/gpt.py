@@ -12,7 +12,9 @@ GPT-2's (Radford et al. 2019), shrunk, in the layout of nanoGPT::
 
 B sequences of T tokens (T <= block_size). Data, training and checkpoints
 live in ``gpt_data``, ``gpt_training`` and ``gpt_checkpoint``; the command
-line is ``python -m textbook_utils.commands.train_gpt``.
+line is ``python -m textbook_utils.commands.train_gpt``. What comes in from
+outside (a shape, a prompt, sampling settings) is checked at the doors, in
+:mod:`textbook_utils.training.gpt_doors`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from textbook_utils.lessons.attention import attention
-from textbook_utils.tools.checks import non_negative_int, positive_int
+from textbook_utils.training.gpt_doors import check_sampling, prompt_ids
 
 __all__ = ["GPT", "GPTConfig", "Block", "CausalSelfAttention"]
 
@@ -40,14 +42,6 @@ class GPTConfig:
     n_head: int = 4  # attention heads per block
     d_model: int = 128  # numbers per token vector
     bias: bool = False  # biases in linear maps and layer norms?
-
-    def __post_init__(self):
-        for name in ("vocab_size", "block_size", "n_layer", "n_head",
-                     "d_model"):
-            positive_int(getattr(self, name), name)
-        if self.d_model % self.n_head:
-            raise ValueError(f"d_model ({self.d_model}) must be a multiple "
-                             f"of n_head ({self.n_head})")
 
 
 class CausalSelfAttention(nn.Module):
@@ -139,22 +133,9 @@ class GPT(nn.Module):
         return logits, loss
 
     def ids(self, prompt):
-        """A prompt (text, or a (B, T) id tensor) as ids on our device."""
-        if isinstance(prompt, str):
-            if self.tokenizer is None:
-                raise ValueError("this model has no tokenizer: give it ids")
-            if self.tokenizer.vocab_size != self.cfg.vocab_size:
-                raise ValueError(f"the tokenizer has {self.tokenizer.vocab_size}"
-                                 f" tokens, cfg.vocab_size is "
-                                 f"{self.cfg.vocab_size}")
-            prompt = torch.tensor([self.tokenizer.encode(prompt)],
-                                  dtype=torch.long)  # (1, T)
-        if not torch.is_tensor(prompt) or prompt.dim() != 2 \
-                or prompt.shape[1] == 0:
-            got = getattr(prompt, "shape", prompt)
-            raise ValueError("prompt must be non-empty text or a (B, T) "
-                             f"id tensor, got {got}")
-        return prompt.to(self.W_E.weight.device)
+        """A prompt (text, or a (B, T) id tensor) as ids on our device,
+        checked at the door (text needs our tokenizer)."""
+        return prompt_ids(self, prompt)
 
     @torch.no_grad()
     def next_token_logits(self, prompt):
@@ -191,12 +172,7 @@ class GPT(nn.Module):
         """Continue prompt by max_new_tokens tokens, each sampled from
         softmax(logits / temperature) and fed back in; temperature 0 takes
         the argmax, top_k keeps the k largest logits. Text in, text out."""
-        if not (temperature == 0 or 1e-30 <= temperature < math.inf):
-            raise ValueError("temperature must be 0 (the argmax) or in "
-                             f"[1e-30, inf), got {temperature}")
-        non_negative_int(max_new_tokens, "max_new_tokens")
-        if top_k is not None:
-            positive_int(top_k, "top_k")
+        check_sampling(max_new_tokens, temperature, top_k)
         idx, was_training = self.ids(prompt), self.training
         self.eval()
         for _ in range(max_new_tokens):

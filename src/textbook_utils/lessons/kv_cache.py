@@ -26,12 +26,10 @@ Reads the weights of :class:`textbook_utils.lessons.gpt.GPT`; changes nothing in
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-from textbook_utils.tools.checks import positive_int
+from textbook_utils.training.gpt_doors import check_sampling
 
 __all__ = ["flops_per_token", "forward_cached", "generate_cached"]
 
@@ -71,9 +69,7 @@ def generate_cached(model, prompt, max_new_tokens, temperature=1.0,
 
     Needs the prompt and the new tokens to fit the window: ``len(prompt) +
     max_new_tokens - 1 <= block_size`` (see the module's docstring)."""
-    max_new_tokens = positive_int(max_new_tokens, "max_new_tokens")
-    if not 0 <= temperature < math.inf:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    check_sampling(max_new_tokens, temperature, top_k)
     idx = model.ids(prompt)                            # (B, T)
     longest = idx.shape[1] + max_new_tokens - 1        # context of last step
     if longest > model.cfg.block_size:

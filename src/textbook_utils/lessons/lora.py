@@ -24,8 +24,6 @@ import math
 import torch
 from torch import nn
 
-from textbook_utils.tools.checks import positive_int, positive_number
-
 __all__ = ["LoRALinear", "add_lora", "lora_state_dict"]
 
 
@@ -36,16 +34,9 @@ class LoRALinear(nn.Module):
     def __init__(self, base: nn.Linear, r: int = 4, alpha: float = 8.0,
                  generator=None):
         super().__init__()
-        if not isinstance(base, nn.Linear):
-            raise TypeError(f"base must be an nn.Linear, "
-                            f"got {type(base).__name__}")
         d_in, d_out = base.in_features, base.out_features
-        r = positive_int(r, "r")
-        if r > min(d_in, d_out):
-            raise ValueError(f"r must be at most min(d_in, d_out) = "
-                             f"{min(d_in, d_out)}, got {r}")
         self.base = base.requires_grad_(False)  # W and b stay as they were
-        self.r, self.scale = r, positive_number(alpha, "alpha") / r
+        self.r, self.scale = r, alpha / r
         # A: small random numbers (a Gaussian, as in Hu et al.)
         self.A = nn.Parameter(torch.randn(r, d_in, generator=generator)
                               / math.sqrt(d_in))  # (r, d_in)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from textbook_utils.lessons.scratch import check_sizes
+from textbook_utils.training.network_doors import check_sizes
 
 __all__ = ["ACTIVATIONS", "MLP"]
 

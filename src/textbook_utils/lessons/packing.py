@@ -18,7 +18,6 @@ import math
 import numpy as np
 import torch
 
-from textbook_utils.tools.checks import positive_int, positive_number
 from textbook_utils.tools.seeding import training_seed
 
 __all__ = [
@@ -69,10 +68,6 @@ def pack_directions(m: int, d: int, steps: int = 500, lr: float = 0.03,
     from 10 to 50), so every step pushes hardest on the pairs furthest from
     90°.
     """
-    m, d = positive_int(m, "m"), positive_int(d, "d")
-    steps, lr = positive_int(steps, "steps"), positive_number(lr, "lr")
-    if m < 2:
-        raise ValueError(f"m must be at least 2 (a pair to measure), got {m}")
     V = random_directions(m, d, training_seed(seed)).requires_grad_()
     opt = torch.optim.Adam([V], lr=lr)
     for step in range(steps):
@@ -95,9 +90,6 @@ def random_run_length(d: int, degrees: float, trials: int = 200,
     One count per trial (at most ``limit``): the number drawn *before* the
     first vector that breaks the window.
     """
-    d, trials = positive_int(d, "d"), positive_int(trials, "trials")
-    limit = positive_int(limit, "limit")
-    degrees = positive_number(degrees, "degrees")
     eps = math.sin(math.radians(degrees))           # |cos| allowed
     rng = np.random.default_rng(seed)
     counts = np.empty(trials, dtype=int)

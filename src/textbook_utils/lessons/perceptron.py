@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_int
 
 __all__ = [
     "NAND_BIAS",
@@ -109,7 +108,6 @@ def add_binary(a: int, b: int, n_bits: int) -> int:
     ``a`` and ``b`` must be integers in 0 .. 2**n_bits - 1; the result has up
     to ``n_bits + 1`` bits (the last carry). Built from 9 * n_bits perceptrons.
     """
-    n_bits = positive_int(n_bits, "n_bits")
     for name, value in (("a", a), ("b", b)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be an integer, got {value!r}")

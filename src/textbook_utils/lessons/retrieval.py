@@ -31,8 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_int
-
 __all__ = ["KeywordIndex", "Passage", "Pipeline", "TfidfIndex", "book_passages", "sentences",
            "split_passages", "terms"]
 
@@ -83,7 +81,7 @@ def _clean(markdown: str) -> str:
 
 def split_passages(text: str, source: str, max_chars: int = 600) -> list[Passage]:
     """Cut ``text`` at blank lines into passages of at most about ``max_chars`` characters."""
-    if positive_int(max_chars, "max_chars") < 50:
+    if max_chars < 50:
         raise ValueError(f"max_chars must be at least 50, got {max_chars!r}")
     passages, current = [], ""
     for para in re.split(r"\n\s*\n", text):
@@ -156,11 +154,8 @@ class TfidfIndex:
 
     def search(self, query_vector: np.ndarray, k: int = 3) -> list[tuple[int, float]]:
         """The ``k`` rows most similar to ``query_vector``: (row, cosine), best first."""
-        q = np.asarray(query_vector, dtype=np.float64)
-        if q.shape != (self.matrix.shape[1],):
-            raise ValueError(f"query_vector must have shape ({self.matrix.shape[1]},), got {q.shape}")
-        scores = self.matrix @ q  # (N,)
-        best = np.argsort(-scores, kind="stable")[:positive_int(k, "k")]
+        scores = self.matrix @ np.asarray(query_vector)  # (N, V) @ (V,) -> (N,)
+        best = np.argsort(-scores, kind="stable")[:k]
         return [(int(i), float(scores[i])) for i in best]
 
 
@@ -176,7 +171,7 @@ class KeywordIndex:
         """The ``k`` texts sharing most terms with ``query``: (row, shared terms), ties in text order."""
         q = set(terms(query))
         counts = np.array([len(q & s) for s in self.term_sets])  # (N,)
-        best = np.argsort(-counts, kind="stable")[:positive_int(k, "k")]
+        best = np.argsort(-counts, kind="stable")[:k]
         return [(int(i), int(counts[i])) for i in best]
 
 

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from textbook_utils.tools.checks import positive_int
 
 __all__ = ["TinyRNN", "binary_addition_data", "bits_to_ints", "ints_to_bits"]
 
@@ -39,9 +38,7 @@ class TinyRNN(nn.Module):
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int):
         super().__init__()
-        self.n_in = positive_int(n_in, "n_in")
-        self.n_hidden = positive_int(n_hidden, "n_hidden")
-        self.n_out = positive_int(n_out, "n_out")
+        self.n_in, self.n_hidden, self.n_out = n_in, n_hidden, n_out
         scale = 1.0 / np.sqrt(n_hidden)
         self.W_xh = nn.Parameter(torch.empty(n_hidden, n_in).uniform_(-scale, scale))
         self.W_hh = nn.Parameter(torch.empty(n_hidden, n_hidden).uniform_(-scale, scale))
@@ -68,7 +65,6 @@ class TinyRNN(nn.Module):
 
 def ints_to_bits(values, n_bits: int) -> np.ndarray:
     """Non-negative integers ``(n,)`` as bits ``(n, n_bits)``, least significant bit first."""
-    n_bits = positive_int(n_bits, "n_bits")
     values = np.asarray(values)
     if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
         raise TypeError(f"values must be a 1-D array of integers, got shape {values.shape} dtype {values.dtype}")
@@ -95,8 +91,6 @@ def binary_addition_data(n: int, n_bits: int, *, seed: int = 0):
     holds the bits of a and b, least significant first; ``y`` float32
     ``(n, n_bits, 1)`` the bits of c; ``a`` and ``b`` the integers ``(n,)``.
     """
-    n = positive_int(n, "n")
-    n_bits = positive_int(n_bits, "n_bits")
     if n_bits < 2 or n_bits > 62:
         raise ValueError(f"n_bits must be between 2 and 62, got {n_bits}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -3,11 +3,12 @@
 Used by the 3Blue1Brown chapters 1-4 (``book/3b1b/01``-``04``) and both
 Nielsen chapters (``book/nielsen/``). Chapter 4 and "Learning to recognise
 digits" show the source of :meth:`Network.backprop`,
-:meth:`Network.update_mini_batch`, :meth:`Network.SGD` and its loop
-:meth:`Network.train`, and walk through it. The math checks nothing; the
-doors a reader calls with data (``SGD``, ``evaluate``, ``total_cost``, the
-constructor) check everything first. Names are the equations' and those of Nielsen's ``network.py``:
-``weights``, ``biases``, ``delta``, ``nabla_b``, ``nabla_w``, ``eta``.
+:meth:`Network.update_mini_batch` and :meth:`Network.SGD`, and walk through
+it. The math checks nothing; what a reader hands the doors (the
+constructor, ``SGD``, ``evaluate``, ``total_cost``) is checked once, as it
+comes in, by :mod:`textbook_utils.training.network_doors`. Names are the
+equations' and those of Nielsen's ``network.py``: ``weights``, ``biases``,
+``delta``, ``nabla_b``, ``nabla_w``, ``eta``.
 
 Activations are **columns**, as in the layer equation
 
@@ -30,14 +31,13 @@ import time
 import numpy as np
 from scipy.special import expit
 
-from textbook_utils.tools.checks import (finite_array, positive_int,
-                                         positive_number)
 from textbook_utils.tools.seeding import training_seed
+from textbook_utils.training.network_doors import (COSTS, check_data,
+                                                   check_network, check_sgd,
+                                                   stop_if_diverged)
 
-__all__ = ["COSTS", "Network", "check_data", "check_sizes", "one_hot", "relu",
-           "sigmoid", "sigmoid_prime"]
-
-COSTS = ("quadratic", "cross_entropy")
+__all__ = ["COSTS", "Network", "one_hot", "relu", "sigmoid",
+           "sigmoid_prime"]
 
 
 def sigmoid(z):
@@ -82,14 +82,8 @@ class Network:
 
     def __init__(self, sizes, *, seed: int | None = 0, dtype=np.float64,
                  cost: str = "quadratic"):
-        self.sizes = check_sizes(sizes)
+        self.sizes, self.dtype, self.cost = check_network(sizes, dtype, cost)
         self.num_layers = len(self.sizes)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-        if cost not in COSTS:
-            raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
-        self.cost = cost
         rng = np.random.default_rng(seed)
         self.biases = [rng.standard_normal((n, 1)).astype(self.dtype)
                        for n in self.sizes[1:]]
@@ -182,36 +176,26 @@ class Network:
 
         training_data, test_data: (X, y) as from load_mnist, X (N, n_0) with
         one example per row, y (N,) labels. seed orders the mini-batches.
-        Everything is checked here, before any work; then :meth:`train`
-        runs the loop. Returns lists per epoch: "epoch", "train_seconds",
-        with test_data "test_correct" and "test_accuracy", with
-        monitor_cost "train_cost". Raises FloatingPointError if training
-        diverges (a weight or the cost no longer finite).
+        The arguments are checked once, before any work. Returns lists per
+        epoch: "epoch", "train_seconds", with test_data "test_correct" and
+        "test_accuracy", with monitor_cost "train_cost". Raises
+        FloatingPointError if training diverges (a weight or the cost no
+        longer finite).
         """
-        X, labels = check_data(training_data, self, "training_data")
-        if test_data is not None:
-            test_data = check_data(test_data, self, "test_data")
-        return self.train(
-            X, labels, positive_int(epochs, "epochs"),
-            positive_int(mini_batch_size, "mini_batch_size"),
-            positive_number(eta, "eta (the learning rate)"),
-            np.random.default_rng(training_seed(seed)), test_data,
-            verbose=verbose, monitor_cost=monitor_cost)
-
-    def train(self, X, labels, epochs, mini_batch_size, eta, rng,
-              test_data=None, *, verbose=False, monitor_cost=False):
-        """The loop of :meth:`SGD`, on data it has checked: X (N, n_0)."""
+        (X, labels), epochs, mini_batch_size, eta, test_data = check_sgd(
+            self, training_data, epochs, mini_batch_size, eta, test_data)
+        rng = np.random.default_rng(training_seed(seed))
+        targets = one_hot(labels, self.sizes[-1], self.dtype)  # (n_L, N)
         history = {"epoch": [], "train_seconds": [], "test_correct": [],
                    "test_accuracy": [], "train_cost": []}
-        # a row per example (N, n_L), contiguous: a mini-batch gathers rows
-        targets = one_hot(labels, self.sizes[-1], self.dtype).T.copy()
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new shuffle every epoch
             for k in range(0, len(X), mini_batch_size):
                 batch = order[k:k + mini_batch_size]  # B example numbers
-                self.update_mini_batch(X[batch].T, targets[batch].T, eta)
-            self.stop_if_diverged(X[batch].T, labels[batch], epoch, eta)
+                # the batch as columns: inputs (n_0, B), targets (n_L, B)
+                self.update_mini_batch(X[batch].T, targets[:, batch], eta)
+            stop_if_diverged(self, X[batch].T, labels[batch], epoch, eta)
             history["epoch"].append(epoch)
             history["train_seconds"].append(time.perf_counter() - start)
             if test_data is not None:
@@ -224,20 +208,6 @@ class Network:
             if monitor_cost:
                 history["train_cost"].append(self.average_cost(X.T, labels))
         return {key: values for key, values in history.items() if values}
-
-    def stop_if_diverged(self, x, y, epoch, eta):
-        """Raise FloatingPointError if a weight is no longer finite or the
-        cost on (x, y) is NaN: a step size too large has blown the weights
-        up, and nothing after that is learning. (An infinite cross-entropy
-        alone is not that: one saturated wrong output gives it.)"""
-        with np.errstate(all="ignore"):
-            cost = self.average_cost(x, y)
-        params = self.weights + self.biases
-        if np.isnan(cost) or not all(np.isfinite(P).all() for P in params):
-            raise FloatingPointError(
-                f"training diverged in epoch {epoch} with eta = {eta:g}: "
-                f"the cost of the last mini-batch is {cost} and the weights "
-                f"are not all finite; try a smaller eta")
 
     def evaluate(self, test_data) -> int:
         """How many examples of (X, y) the network gets right."""
@@ -258,50 +228,3 @@ class Network:
             p = np.where(Y == 1, a, 1 - a)  # the probability given to y_j
             return -float(np.sum(np.log(p))) / len(y)
 
-
-def check_sizes(sizes) -> list[int]:
-    """Layer sizes such as ``[784, 16, 16, 10]`` as ints (also for MLP)."""
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-        raise TypeError(f"sizes must be a list of layer sizes such as "
-                        f"[784, 16, 16, 10], got {sizes!r}")
-    if len(sizes) < 2:
-        raise ValueError(f"a network needs at least an input and an output "
-                         f"layer, got sizes={list(sizes)}")
-    return [positive_int(n, f"every layer size in {list(sizes)}")
-            for n in sizes]
-
-
-def check_data(data, net: Network, name: str):
-    """(X, y) for ``net``, checked before any work starts; X in net's dtype.
-
-    X: (N, n_0) finite inputs in [0, 1], one example per row (raw 0-255
-    pixels are the likely mistake);
-    y: (N,) integer labels in 0..n_L - 1.
-    """
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a pair (X, y) as returned by "
-                        f"load_mnist, got {type(data).__name__}")
-    X, y = np.asarray(data[0]), np.asarray(data[1])
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} X must hold numbers, got dtype {X.dtype}")
-    n_0, n_L = net.sizes[0], net.sizes[-1]
-    if X.ndim != 2 or X.shape[1] != n_0 or len(X) == 0:
-        hint = (" (examples as columns? pass X.T)"
-                if X.ndim == 2 and X.shape[0] == n_0 else "")
-        raise ValueError(f"{name}: X must have shape (N, {n_0}), one example "
-                         f"per row, N >= 1; got {X.shape}{hint}")
-    lo, hi = X.min(), X.max()  # two passes; NaN fails both tests below
-    if not (0 <= lo and hi <= 1):
-        finite_array(X, f"{name} X")  # NaN or infinity: say so
-        raise ValueError(f"{name}: X lies in {lo:g}..{hi:g}; "
-                         f"inputs must be scaled to [0, 1], brightnesses "
-                         f"as the chapters use them (raw 0-255 pixels? "
-                         f"divide by 255, or use load_mnist's floats, "
-                         f"without raw=True)")
-    if y.shape != (len(X),) or y.dtype.kind not in "iu":
-        raise ValueError(f"{name}: y must be {len(X)} integer labels, shape "
-                         f"({len(X)},); got {y.dtype} of shape {y.shape}")
-    if not (0 <= y.min() and y.max() < n_L):
-        raise ValueError(f"{name}: labels must lie in 0..{n_L - 1}, got "
-                         f"{y.min()}..{y.max()}")
-    return X.astype(net.dtype, copy=False), y

@@ -32,6 +32,7 @@ from textbook_utils.tools import cli
 from textbook_utils.lessons.buildup import RUNGS, build
 from textbook_utils.lessons.gpt import GPTConfig
 from textbook_utils.training.gpt_data import shakespeare_data
+from textbook_utils.training.gpt_doors import check_config
 from textbook_utils.training.gpt_loop import Recipe, train
 from textbook_utils.tools.seeding import seed_everything, training_seed
 
@@ -95,8 +96,8 @@ def main(argv=None) -> dict:
         recipe = replace(RECIPE, iters=args.iters,
                          eval_interval=args.eval_interval,
                          eval_blocks=args.eval_blocks)
-        cfg = GPTConfig(vocab_size=65, d_model=args.d_model,
-                        n_layer=args.n_layer)
+        cfg = check_config(GPTConfig(vocab_size=65, d_model=args.d_model,
+                                     n_layer=args.n_layer))
     except (TypeError, ValueError) as error:
         p.error(str(error))
     torch.set_num_threads(args.threads)

@@ -30,6 +30,7 @@ import torch
 from textbook_utils.tools.data import read_sha256sums, sha256_file, sha256_line
 from textbook_utils.tools.device import pick_device
 from textbook_utils.lessons.gpt import GPT, GPTConfig
+from textbook_utils.training.gpt_doors import check_config
 from textbook_utils.lessons.llm_math import gpt_parameter_count
 from textbook_utils.tools.safe_write import SUMS, check_output
 from textbook_utils.lessons.tokenizers import CharTokenizer
@@ -99,7 +100,7 @@ def _checked_config(ckpt: dict, path: Path) -> GPTConfig:
     names = {f.name for f in fields(GPTConfig)}
     if not isinstance(config, dict) or set(config) != names:
         raise ValueError(f"{path}: config must have exactly the fields {sorted(names)}")
-    cfg = GPTConfig(**config)  # checks that every size is a positive integer
+    cfg = check_config(GPTConfig(**config))  # every size a positive integer
     blocks = {k.split(".")[1] for k in state if k.startswith("blocks.")}
     claims = {"W_E.weight": (cfg.vocab_size, cfg.d_model), "W_P.weight": (cfg.block_size, cfg.d_model)}
     for name, shape in claims.items():

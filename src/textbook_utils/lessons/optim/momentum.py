@@ -19,17 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from textbook_utils.tools.checks import positive_number
-
-
-def _eigenvalue_range(m, M) -> tuple[float, float]:
-    """``(m, M)`` if 0 < m <= M, the smallest and largest eigenvalue."""
-    m, M = positive_number(m, "m"), positive_number(M, "M")
-    if m > M:
-        raise ValueError(f"m is the smallest eigenvalue, M the largest: "
-                         f"need m <= M, got {m} > {M}")
-    return m, M
-
 
 def heavy_ball(grad, x0, s: float, beta: float, n_steps: int) -> np.ndarray:
     """Polyak's heavy ball; returns the path (n_steps + 1, d).
@@ -61,7 +50,7 @@ def heavy_ball_parameters(m: float, M: float) -> tuple[float, float]:
 
     s = 4 / (sqrt M + sqrt m)^2, beta = ((sqrt M - sqrt m)/(sqrt M + sqrt m))^2
     """
-    rm, rM = np.sqrt(_eigenvalue_range(m, M))
+    rm, rM = np.sqrt(m), np.sqrt(M)
     return float(4 / (rM + rm) ** 2), float(((rM - rm) / (rM + rm)) ** 2)
 
 
@@ -70,7 +59,7 @@ def heavy_ball_rate(m: float, M: float) -> float:
 
     For eigenvalues {b, 1} it is (1 - sqrt b) / (1 + sqrt b).
     """
-    rm, rM = np.sqrt(_eigenvalue_range(m, M))
+    rm, rM = np.sqrt(m), np.sqrt(M)
     return float((rM - rm) / (rM + rm))
 
 
@@ -80,14 +69,12 @@ def nesterov_parameters(m: float, M: float) -> tuple[float, float]:
     s = 4 / (3M + m) and beta = (q - 2) / (q + 2) with q = sqrt(3 M/m + 1)
     (Lessard, Recht and Packard 2016, Proposition 1).
     """
-    m, M = _eigenvalue_range(m, M)
     q = np.sqrt(3 * M / m + 1)
     return float(4 / (3 * M + m)), float((q - 2) / (q + 2))
 
 
 def nesterov_rate(m: float, M: float) -> float:
     """1 - 2 / sqrt(3 M/m + 1): Nesterov's factor per step at its best."""
-    m, M = _eigenvalue_range(m, M)
     return float(1 - 2 / np.sqrt(3 * M / m + 1))
 
 
