@@ -96,7 +96,7 @@ class AverageOfPast(nn.Module):
 
 
 class PartBlock(Block):
-    """The book's :class:`~textbook_utils.lessons.gpt.Block` with pieces left out.
+    """The book's GPT block (``lessons.gpt.Block``) with pieces left out.
 
     mixing: "average", "one head" or "heads" (cfg.n_head of them); mlp:
     an MLP after the mixing; residual: each part adds to x instead of
