@@ -218,7 +218,14 @@ class NanoGPT(nn.Module):
     def forward(self, idx, targets=None):
         # its loss views the targets, so they must be contiguous (nanoGPT's
         # own get_batch stacks them); the book's windows are slices
-        return self.inner(idx, None if targets is None else targets.contiguous())
+        if targets is None:
+            # Without targets nanoGPT returns the last position's logits
+            # only; the training step (train_step's loss of model(x)) needs
+            # all of them, which it returns when given targets: any will do
+            # (the extra cross-entropy on (B*T, 65) is ~0.1% of a step).
+            logits, _ = self.inner(idx, idx.contiguous())
+            return logits, None
+        return self.inner(idx, targets.contiguous())
 
     def optimizer(self, recipe):
         """nanoGPT's configure_optimizers: decay on the matrices, not on gains."""
