@@ -172,6 +172,51 @@ def test_figure_html_is_a_2x_png_shown_at_the_figure_size():
     assert 300 < shown <= 400 + 20           # about the 4-inch figure, tightly cropped
 
 
+def test_every_kind_of_figure_records_its_smallest_text_for_the_reading_test():
+    """Static figures, figure_html and explorer frames carry a PNG text chunk
+    with the smallest text drawn, in points ("none" without text)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from textbook_utils.figures.plotting import (TEXT_SIZE_KEY, _retina_png,
+                                                 figure_html)
+    from textbook_utils.figures.widgets import explorer
+
+    def recorded(png):
+        return Image.open(io.BytesIO(png)).text[TEXT_SIZE_KEY]
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("small", fontsize=7)
+    ax.legend(["large"], fontsize=12)
+    png, size = _retina_png(fig)               # what a notebook shows
+    assert recorded(png) == "7" and Image.open(io.BytesIO(png)).width // 2 == size["width"]
+    markup = figure_html(fig, "a line").data
+    assert recorded(base64.b64decode(markup.split("base64,")[1].split('"')[0])) == "7"
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(2, 2))     # a picture with no text at all
+    ax.imshow(np.eye(3))
+    ax.axis("off")
+    assert recorded(_retina_png(fig)[0]) == "none"
+    plt.close(fig)
+
+    def draw(size):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("x", fontsize=size)
+        return fig, f"labels at {size} points"
+
+    frames = _frames(explorer(draw, [("size", [9, 11])]).children[1])
+    sizes = [recorded(base64.b64decode(f.value.split("base64,")[1].split('"')[0]))
+             for f in frames]
+    tick = plt.rcParams["xtick.labelsize"]
+    tick_pt = matplotlib.font_manager.FontProperties(size=tick).get_size_in_points()
+    assert sizes == [f"{min(9, tick_pt):g}", f"{min(11, tick_pt):g}"]
+
+
 def test_temperature_frames_redrawn_on_one_figure_match_fresh_drawings():
     # temperature_explorer draws one figure and changes its bars and title
     # per frame; each frame must be what a figure drawn for that T alone is

@@ -40,6 +40,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import PIL.Image
 import pytest
 import yaml
 
@@ -495,8 +496,42 @@ _BYTES_LOADED = """() => [performance.getEntriesByType('navigation')[0],
 _FIGURE_SCALES = """() => [...document.querySelectorAll('article img')]
   .filter(img => img.offsetParent !== null && img.naturalWidth > 0)
   .map(img => ({src: img.currentSrc.split('/').pop().slice(0, 40),
+                url: img.currentSrc,
                 rendered: img.getBoundingClientRect().width,
                 pixels: img.naturalWidth}))"""
+
+# The page's small print: a footnote mark, in the theme's own style, in px.
+_SMALL_PRINT_PX = """() => {
+  const mark = document.createElement('a');
+  mark.className = 'footnote-reference';
+  mark.textContent = '1';
+  document.querySelector('article p').appendChild(mark);
+  const px = parseFloat(getComputedStyle(mark).fontSize);
+  mark.remove();
+  return px;
+}"""
+
+#: the PNG text chunk where the book's figures record their smallest text
+#: (``figures.plotting.png_with_text_size``), in points
+TEXT_SIZE_KEY = "smallest-text-pt"
+
+
+def _smallest_text_px(site: Path, figure: dict) -> float | None:
+    """How many CSS px the figure's smallest text is as shown; None if it has none.
+
+    The PNG says the smallest text's size in points; the figure was drawn at
+    200 pixels per inch (2x of 100 dpi), and the browser shows ``rendered``
+    CSS px of its ``pixels``.
+    """
+    path = site / urlsplit(figure["url"]).path.lstrip("/")
+    with PIL.Image.open(path) as image:
+        points = image.text.get(TEXT_SIZE_KEY)
+    if points is None:
+        raise AssertionError(f"{figure['src']} does not record its smallest text: draw it with "
+                             f"the book's figures (plotting.book_style, figure_html, widgets)")
+    if points == "none":
+        return None
+    return float(points) / 72 * 200 * figure["rendered"] / figure["pixels"]
 
 # Blocks wider than the article, unless inside a box that scrolls sideways
 # (and fits); and whether the whole page scrolls sideways.
@@ -527,7 +562,7 @@ _OVERFLOWS = """() => {
 }"""
 
 
-def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browser, base_url):
+def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browser, base_url, site):
     """Every page, in one browser: what it loads on opening, its figures, its blocks.
 
     * Bytes loaded on opening the page (before scrolling; images and the
@@ -536,11 +571,15 @@ def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browse
     * Every figure is shown at ``MIN_FIGURE_SCALE`` of its size or more at the
       theme's normal width, and is at least twice as sharp as it is shown
       (2x PNG: 2 pixels per CSS px).
+    * The smallest text of every figure, as shown at that width, is no
+      smaller than the page's small print (a footnote mark, measured on the
+      page: 13 px in this theme); each PNG records its smallest text's size.
     * No table, display math, code, output or figure is wider than the text
       column, at 1280 px and on a 400 px phone, except inside a box that
       scrolls sideways; the page itself never does.
     """
-    weights, small, blurred, overflows = {}, [], [], []
+    weights, small, blurred, overflows, tiny_text = {}, [], [], [], []
+    smallest_seen = float("inf")
     v = Visit(browser, base_url)
     try:
         for page in PAGES:
@@ -549,7 +588,13 @@ def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browse
             v.page.wait_for_load_state("networkidle")
             weights[page] = v.page.evaluate(_BYTES_LOADED)
             v.settle()
+            small_print = v.page.evaluate(_SMALL_PRINT_PX)
             for f in v.page.evaluate(_FIGURE_SCALES):
+                text_px = _smallest_text_px(site, f)
+                if text_px is not None:
+                    smallest_seen = min(smallest_seen, text_px)
+                    if text_px < small_print - 0.05:
+                        tiny_text.append(f"{page} {f['src']}: {text_px:.1f} px, small print {small_print:g} px")
                 natural = f["pixels"] / 2
                 if f["rendered"] < MIN_FIGURE_SCALE * natural - 0.5:
                     small.append(f"{page} {f['src']}: {f['rendered'] / natural:.2f}x")
@@ -567,6 +612,8 @@ def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browse
     assert heavy == {}, f"pages heavier than {MAX_PAGE_BYTES:,} bytes on opening: {heavy}"
     assert small == [], f"figures shown below {MIN_FIGURE_SCALE}x of their size (make them narrower): {small}"
     assert blurred == [], f"figures blurred on high-density screens (draw them as 2x PNGs): {blurred}"
+    assert tiny_text == [], f"figures whose smallest text is smaller than the page's small print: {tiny_text}"
+    assert smallest_seen < float("inf"), "no figure with text was measured"
     assert overflows == [], f"blocks wider than the column: {overflows}"
     assert v.console_errors == [] and v.blocked_requests == []
 

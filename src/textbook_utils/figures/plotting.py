@@ -11,14 +11,17 @@ from __future__ import annotations
 import base64
 import html
 import io
+import struct
+import zlib
 
 import matplotlib.patches as mpatches
+import matplotlib.text
 import matplotlib.pyplot as plt
 import numpy as np
-import PIL.Image
 from IPython.display import HTML
 
-__all__ = ["book_style", "figure_html", "plot_digit", "plot_layers"]
+__all__ = ["TEXT_SIZE_KEY", "book_style", "figure_html", "plot_digit", "plot_layers",
+           "png_with_text_size", "smallest_text_pt"]
 
 #: the website's text column, in inches at the figures' 100 CSS px per inch
 COLUMN_INCHES = 6.7
@@ -30,17 +33,70 @@ def book_style() -> None:
     Called once at the top of every chapter. A figure is laid out at 100
     dpi, so an inch is 100 CSS px on the website, whose text column is about
     672 px: a figure at most ``COLUMN_INCHES`` wide is shown at its full size,
-    and its 10-point labels are about 14 px, as large as the body's footnotes.
-    Jupyter is asked for "retina" PNGs (twice the pixels, shown at the same
-    size), which stay sharp on high-density screens.
+    and its lettering, 10 points and larger, is 14 px or more, larger than
+    the page's small print (13 px). Jupyter shows each figure as a "retina"
+    PNG (twice the pixels, shown at the same size), which stays sharp on
+    high-density screens, and which records the size of its smallest text
+    (:func:`png_with_text_size`) for the book's reading test.
     """
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": "figure", "font.size": 10})
     from IPython import get_ipython
 
-    if get_ipython() is not None:  # in a notebook; a plain script just plots
+    shell = get_ipython()
+    if shell is not None:  # in a notebook; a plain script just plots
+        from matplotlib.figure import Figure
+        # importing the inline backend sets Jupyter's figure formats up
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("retina")
+        formatter = shell.display_formatter.formatters["image/png"]
+        formatter.for_type(Figure, _retina_png)  # retina, noting its text
+
+
+#: the PNG text chunk in which a figure records its smallest lettering
+TEXT_SIZE_KEY = "smallest-text-pt"
+
+
+def smallest_text_pt(fig) -> float | None:
+    """The size in points of the smallest text in a drawn figure (None: no text).
+
+    Every visible, non-empty text counts: titles, labels, tick labels,
+    legends, annotations.
+    """
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=None)
+
+
+def png_with_text_size(png: bytes, points: float | None) -> bytes:
+    """The PNG with a text chunk ``smallest-text-pt`` saying ``points``.
+
+    The website's reading test reads it back and, from the size the browser
+    shows the image at, works out how many CSS px the smallest text is.
+    """
+    value = "none" if points is None else f"{points:g}"
+    data = TEXT_SIZE_KEY.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = (struct.pack(">I", len(data)) + b"tEXt" + data
+             + struct.pack(">I", zlib.crc32(b"tEXt" + data)))
+    end_of_header = 8 + 25  # the signature, then the IHDR chunk
+    return png[:end_of_header] + chunk + png[end_of_header:]
+
+
+def _retina_png(fig):
+    """Jupyter's "retina" PNG of a figure, noting its smallest text."""
+    from IPython.core.pylabtools import retina_figure
+
+    sizes = []
+    note = fig.canvas.mpl_connect("draw_event", lambda event: sizes.append(smallest_text_pt(fig)))
+    try:
+        shown = retina_figure(fig)
+    finally:
+        fig.canvas.mpl_disconnect(note)
+    if shown is None:  # an empty figure shows nothing
+        return None
+    png, size = shown
+    drawn = [s for s in sizes if s is not None]
+    return png_with_text_size(png, min(drawn, default=None)), size
 
 
 def figure_html(fig, alt: str) -> HTML:
@@ -51,11 +107,12 @@ def figure_html(fig, alt: str) -> HTML:
     """
     if not alt or not alt.strip():
         raise ValueError("alt text must describe the figure; got an empty string")
-    buffer = io.BytesIO()
-    dpi = fig.get_dpi()
-    fig.savefig(buffer, format="png", dpi=2 * dpi, bbox_inches="tight")   # 2x, as book_style
-    width = PIL.Image.open(io.BytesIO(buffer.getvalue())).width / 2       # CSS px
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    shown = _retina_png(fig)
+    if shown is None:
+        raise ValueError("the figure is empty: it has no axes to show")
+    png, _ = shown
+    width = struct.unpack(">I", png[16:20])[0] / 2  # CSS px: 2 pixels each
+    encoded = base64.b64encode(png).decode("ascii")
     return HTML(f'<img alt="{html.escape(alt)}" width="{width:g}" '
                 f'src="data:image/png;base64,{encoded}"/>')
 
@@ -216,8 +273,8 @@ def plot_attention_pattern(A, tokens, ax=None, *, title: str | None = None):
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
     labels = [_shown(t) for t in tokens]
-    ax.set_xticks(range(len(labels)), labels, fontsize=9.5, family="monospace")
-    ax.set_yticks(range(len(labels)), labels, fontsize=9.5, family="monospace")
+    ax.set_xticks(range(len(labels)), labels, fontsize=10, family="monospace")
+    ax.set_yticks(range(len(labels)), labels, fontsize=10, family="monospace")
     ax.set_xlabel("key (looked at)")
     ax.set_ylabel("query (updated)")
     if title:
@@ -283,11 +340,11 @@ def plot_circuit(nodes, edges, ax=None, *, title: str | None = None):
         ax.annotate("", xy=(x1 - radius * ux, y1 - radius * uy), xytext=(x0 + radius * ux, y0 + radius * uy),
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2))
         if text:
-            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=9.5, color="tab:blue",
+            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, text, fontsize=10, color="tab:blue",
                     ha="center", va="bottom")
     for name, (x, y, text) in nodes.items():
         ax.add_patch(plt.Circle((x, y), radius, fc="white", ec="black", lw=1.2, zorder=3))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9.5, zorder=4)
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, zorder=4)
     xs = [x for x, _, _ in nodes.values()]
     ys = [y for _, y, _ in nodes.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
@@ -327,7 +384,7 @@ def plot_weight_images(W, *, ncols: int = 10, titles=None, fig=None):
             continue
         ax.imshow(W[k].reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         if titles is not None:
-            ax.set_title(str(titles[k]), fontsize=9.5)
+            ax.set_title(str(titles[k]), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -364,7 +421,7 @@ def plot_taxonomy(regions, ax=None, *, colours=None):
         ax.text(left + 0.015, top - 0.6 * step, title, fontsize=10,
                 fontweight="bold", va="center")
         for i, line in enumerate(lines):
-            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=9.5,
+            ax.text(left + 0.03, top - (1.6 + i) * step, line, fontsize=10,
                     va="center")
         top -= (len(lines) + 1.6) * step
     ax.set_xlim(-0.005, 1.005)
@@ -390,7 +447,7 @@ def plot_dependency_tree(nodes, edges, ax=None):
     single neurons.
     """
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.4, 2.3))
+        fig, ax = plt.subplots(figsize=(6.6, 2.2))
         fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     half_w, half_h = 0.66, 0.5                    # a box's half width and height
     for src, dst, label in edges:
@@ -401,16 +458,16 @@ def plot_dependency_tree(nodes, edges, ax=None):
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1))
         if label:
             xm, ym = (start + end) / 2
-            ax.text(xm, ym + 0.05, label, fontsize=9.5, color="tab:blue", ha="center", va="bottom",
+            ax.text(xm, ym + 0.05, label, fontsize=10, color="tab:blue", ha="center", va="bottom",
                     bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5)
     for x, y, text, grad in nodes.values():
         ax.add_patch(mpatches.FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
                                              boxstyle="round,pad=0.02", fc="white", ec="black",
                                              lw=1.1, zorder=3))
-        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=9.5,
+        ax.text(x, y + (0.12 if grad else 0), text, ha="center", va="center", fontsize=10,
                 linespacing=1.3, zorder=4)
         if grad:
-            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=9.5,
+            ax.text(x, y - 0.33, grad, ha="center", va="center", fontsize=10,
                     color="tab:red", zorder=4)
     xs = [spec[0] for spec in nodes.values()]
     ys = [spec[1] for spec in nodes.values()]

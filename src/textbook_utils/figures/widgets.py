@@ -38,7 +38,8 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from textbook_utils.figures.plotting import (plot_contours, plot_layers,
-                                             plot_path,
+                                             plot_path, png_with_text_size,
+                                             smallest_text_pt,
                                              plot_token_probabilities)
 from textbook_utils.lessons.scratch import Network
 
@@ -61,6 +62,7 @@ def _frame(fig, alt: str, dpi: int) -> widgets.HTML:
     fig.set_dpi(2 * dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
+    smallest_text = smallest_text_pt(fig)                     # points, or None
     rgba = np.asarray(canvas.buffer_rgba())                   # (H, W, 4) pixels
     ink = np.any(rgba != rgba[0, 0], axis=2)                  # (H, W): not background
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -70,7 +72,8 @@ def _frame(fig, alt: str, dpi: int) -> widgets.HTML:
     plt.close(fig)
     buffer = io.BytesIO()
     PIL.Image.fromarray(np.ascontiguousarray(rgba)).save(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    png = png_with_text_size(buffer.getvalue(), smallest_text)
+    encoded = base64.b64encode(png).decode("ascii")
     width = rgba.shape[1] / 2                                 # CSS px: 2 pixels each
     return widgets.HTML(f'<img alt="{html.escape(alt)}" width="{width:g}" '
                         f'src="data:image/png;base64,{encoded}"/>')
@@ -245,11 +248,11 @@ def descent_figure(method: str, b: float, s: float, n_steps: int = 40):
         ax_err.plot([k0 - 1, k0], [f[k0 - 1], floor], ":", color="tab:orange")
         ax_err.plot([k0], [floor], "v", ms=8, color="tab:orange")
         ax_err.annotate(f"f = 0 exactly at step {k0}\n(off a log scale)", (k0, floor),
-                        xytext=(10, 12), textcoords="offset points", fontsize=9.5)
+                        xytext=(10, 12), textcoords="offset points", fontsize=10)
         ax_err.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_err.set_xlabel("step $k$")
     ax_err.set_ylabel("$f(x_k) - f_{\\min}$")
-    ax_err.legend(fontsize=9.5, loc="best")
+    ax_err.legend(fontsize=10, loc="best")
     # fixed margins, wide enough for the labels (the frame is cropped to its ink
     # afterwards): tight_layout would measure every tick label, half a frame's cost
     fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.82, wspace=0.36)
