@@ -169,7 +169,7 @@ def plot_layers(activations, *, label: int | None = None, fig=None):
         ax.set_xticks([])
         if is_output:
             ax.set_yticks(range(len(a)))
-            ax.tick_params(axis="y", labelsize=9.5, length=0)
+            ax.tick_params(axis="y", labelsize=10, length=0)
             best = int(np.argmax(a))
             ax.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
             ax.set_title(f"output ({len(a)})\nanswer {best}", fontsize=10)

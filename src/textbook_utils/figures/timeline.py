@@ -257,11 +257,11 @@ def plot_timeline(entries=None, ax=None):
         ax.plot(0, m.year, "o", color=colour, ms=6, zorder=3)
         ax.plot([0.05, 0.6, 0.75], [m.year, m.year, row], color=colour,
                 lw=0.7)
-        ax.text(0.8, row, f"{m.year}  {m.name}", va="center", fontsize=9)
+        ax.text(0.8, row, f"{m.year}  {m.name}", va="center", fontsize=10)
     for kind, colour in _COLOURS.items():
         if any(m.kind == kind for m in entries):
             ax.plot([], [], "o", color=colour, label=kind)
-    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.legend(loc="lower left", fontsize=10, frameon=False)
     ax.set_ylim(last + 3, first - 3)  # time runs downwards
     ax.set_xlim(-2.2, 4.0)
     ax.set_xticks([])
