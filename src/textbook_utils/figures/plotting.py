@@ -442,24 +442,31 @@ def plot_dependency_tree(nodes, edges, ax=None):
     what it shows (a symbol and its value, on two lines) and, in red below,
     the derivative of the cost with respect to it (empty: none). ``edges``
     is a list of ``(from_name, to_name, label)``: an arrow from a quantity
-    to the one it feeds, labelled with the local derivative of the second
-    by the first. Video 4 of 3Blue1Brown draws this tree for a chain of
+    to the one it feeds (to its right, or straight below or above it),
+    labelled with the local derivative of the second by the first. Video 4 of 3Blue1Brown draws this tree for a chain of
     single neurons.
     """
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.6, 2.2))
+        fig, ax = plt.subplots(figsize=(6.6, 2.9))
         fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     half_w, half_h = 0.66, 0.5                    # a box's half width and height
     for src, dst, label in edges:
         (x0, y0, *_), (x1, y1, *_) = nodes[src], nodes[dst]
-        start = np.array([x0 + half_w, y0 - 0.2 * np.sign(y0 - y1)])
-        end = np.array([x1 - half_w, y1 + 0.2 * np.sign(y0 - y1)])
+        down = np.sign(y0 - y1)
+        if x0 == x1:  # one box above the other: bottom edge to top edge
+            start = np.array([x0, y0 - half_h * down])
+            end = np.array([x1, y1 + half_h * down])
+        else:  # left to right: right edge to left edge
+            start = np.array([x0 + half_w, y0 - 0.2 * down])
+            end = np.array([x1 - half_w, y1 + 0.2 * down])
         ax.annotate("", xy=end, xytext=start,
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1))
         if label:
             xm, ym = (start + end) / 2
-            ax.text(xm, ym + 0.05, label, fontsize=10, color="tab:blue", ha="center", va="bottom",
-                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5)
+            beside = dict(ha="left", va="center") if x0 == x1 else dict(ha="center", va="bottom")
+            ax.text(xm + (0.08 if x0 == x1 else 0), ym + (0 if x0 == x1 else 0.05), label,
+                    fontsize=10, color="tab:blue",
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"), zorder=5, **beside)
     for x, y, text, grad in nodes.values():
         ax.add_patch(mpatches.FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
                                              boxstyle="round,pad=0.02", fc="white", ec="black",
