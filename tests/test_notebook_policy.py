@@ -4,11 +4,14 @@ nbval checks that each notebook reproduces its outputs; these tests check that
 the committed notebook is one the site can be built from and readers can use.
 """
 
+import base64
+import io
 import json
 import re
 import sys
 from pathlib import Path
 
+import PIL.Image
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +57,35 @@ def test_every_figure_has_alt_text_and_a_caption(path):
             caption = cell["metadata"].get("mystnb", {}).get("figure", {}).get("caption", "")
             assert hidden or len(caption) > 20, \
                 f"figure without a caption (mystnb.figure.caption) in cell: {''.join(cell['source'])[:80]!r}"
+
+
+#: no figure's lettering below this, in points (CONTRIBUTING.md, "Figures are
+#: made for the column"); the site's reading test checks it as shown, in px
+MIN_TEXT_PT = 10
+_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+
+
+def _pngs(nb):
+    """Every PNG a chapter shows: figures, HTML images and the explorers' frames
+    (hidden ones too, which the browser test never brings into view)."""
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                yield base64.b64decode("".join(data["image/png"]))
+            for encoded in _PNG.findall("".join(data.get("text/html", ""))):
+                yield base64.b64decode(encoded)
+    for encoded in _PNG.findall(json.dumps(nb["metadata"].get("widgets", {}))):
+        yield base64.b64decode(encoded)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_figure_records_lettering_of_10_points_or_more(path):
+    nb = json.loads(path.read_text())
+    sizes = [PIL.Image.open(io.BytesIO(png)).text.get("smallest-text-pt") for png in _pngs(nb)]
+    assert None not in sizes, "a figure drawn without the book's figure format (plotting.book_style)"
+    small = [s for s in sizes if s != "none" and float(s) < MIN_TEXT_PT]
+    assert small == [], f"figure text below {MIN_TEXT_PT} pt: {small}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
