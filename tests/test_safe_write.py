@@ -66,8 +66,12 @@ def test_a_failing_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mo
     assert path.read_text() == "old" and _leftovers(tmp_path) == []
 
 
+# The writer starts with Python's own SIGINT handler, as a command run from a
+# terminal does: a shell's background job inherits SIGINT ignored, and an
+# ignored signal stays ignored while safe_write writes.
 WRITER = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from textbook_utils.tools.safe_write import check_output
 out = check_output(sys.argv[1], overwrite=True)
 def slow(f):
