@@ -14,6 +14,8 @@ from pathlib import Path
 import PIL.Image
 import pytest
 
+from textbook_utils.figures.plotting import TEXT_SIZE_KEY  # the PNG chunk: smallest text, pt
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 import portable_prose  # noqa: E402  (scripts/ is not a package; the glued records and prose)
@@ -82,7 +84,7 @@ def _pngs(nb):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_figure_records_lettering_of_10_points_or_more(path):
     nb = json.loads(path.read_text())
-    sizes = [PIL.Image.open(io.BytesIO(png)).text.get("smallest-text-pt") for png in _pngs(nb)]
+    sizes = [PIL.Image.open(io.BytesIO(png)).text.get(TEXT_SIZE_KEY) for png in _pngs(nb)]
     assert None not in sizes, "a figure drawn without the book's figure format (plotting.book_style)"
     small = [s for s in sizes if s != "none" and float(s) < MIN_TEXT_PT]
     assert small == [], f"figure text below {MIN_TEXT_PT} pt: {small}"

@@ -44,6 +44,8 @@ import PIL.Image
 import pytest
 import yaml
 
+from textbook_utils.figures.plotting import TEXT_SIZE_KEY  # the PNG chunk: smallest text, pt
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 from toc import toc_entries  # noqa: E402  (scripts/toc.py: the one TOC reader)
@@ -511,10 +513,6 @@ _SMALL_PRINT_PX = """() => {
   mark.remove();
   return px;
 }"""
-
-#: the PNG text chunk where the book's figures record their smallest text
-#: (``figures.plotting.png_with_text_size``), in points
-TEXT_SIZE_KEY = "smallest-text-pt"
 
 
 def _smallest_text_px(site: Path, figure: dict) -> float | None:

@@ -443,8 +443,8 @@ def plot_dependency_tree(nodes, edges, ax=None):
     the derivative of the cost with respect to it (empty: none). ``edges``
     is a list of ``(from_name, to_name, label)``: an arrow from a quantity
     to the one it feeds (to its right, or straight below or above it),
-    labelled with the local derivative of the second by the first. Video 4 of 3Blue1Brown draws this tree for a chain of
-    single neurons.
+    labelled with the local derivative of the second by the first. Video 4
+    of 3Blue1Brown draws this tree for a chain of single neurons.
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.6, 2.9))

@@ -38,9 +38,10 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from textbook_utils.figures.plotting import (plot_contours, plot_layers,
-                                             plot_path, png_with_text_size,
-                                             smallest_text_pt,
-                                             plot_token_probabilities)
+                                             plot_path,
+                                             plot_token_probabilities,
+                                             png_with_text_size,
+                                             smallest_text_pt)
 from textbook_utils.lessons.scratch import Network
 
 __all__ = ["MAX_FRAMES", "activation_explorer", "descent_explorer", "descent_figure", "explorer",
