@@ -1,14 +1,20 @@
 """The PDF check (scripts/check_pdf.py) catches missing chapters, figures and math.
 
 The PDF itself is built and checked by .ci/run (README, "The three commands");
-these tests feed the checker made-up page texts, so they need no TeX.
+these tests feed the checker made-up page texts, so they need no TeX. The last
+one checks, with `make -n`, the latexmk command the PDF build runs.
 """
 
 import json
+import os
+import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -127,3 +133,29 @@ def test_site_check_wants_the_pdf_published_and_offered_on_every_page(tmp_path):
     (site / "book.pdf").write_bytes(b"%PDF-1.5 an older book")
     problems = check_pdf.site_problems(site, pdf)
     assert len(problems) == 2 and "not the PDF" in problems[0] and pages[-1] in problems[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make (the PDF command runs it)")
+def test_latexmk_makes_the_pdf_once_from_xelatex_passes(tmp_path):
+    # jupyter-book runs `make all-pdf` in _build/latex, where Sphinx writes its
+    # Makefile and latex_additional_files add scripts/latex/GNUmakefile, which
+    # GNU make reads first: latexmk must run in xelatex mode (each pass to .xdv,
+    # one xdvipdfmx at the end) with xdvipdfmx at zlib's level 6.
+    from sphinx.builders.latex import package_dir
+    from sphinx.util.fileutil import copy_asset_file
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert "scripts/latex/GNUmakefile" in config["sphinx"]["config"]["latex_additional_files"]
+    copy_asset_file(Path(package_dir) / "texinputs" / "Makefile.jinja", tmp_path,
+                    context={"latex_engine": "xelatex", "xindy_use": False})
+    shutil.copy(REPO / "scripts" / "latex" / "GNUmakefile", tmp_path)
+    (tmp_path / "book.tex").write_text("\\documentclass{article}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LATEXMKOPTS", "MAKEFLAGS")}
+    dry_run = subprocess.run(["make", "-n", "all-pdf"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    command = shlex.split(next(line for line in dry_run.splitlines() if line.startswith("latexmk")))
+    # -pdfxe after Sphinx's own -pdf, so it is the mode latexmk uses.
+    assert command.index("-pdfxe") > command.index("-pdf")
+    rc = command[command.index("-e") + 1]
+    assert rc.startswith("$xdvipdfmx = ") and " -z 6 " in rc and "%D" in rc and "%S" in rc
+    assert command[-1] == "book.tex"
