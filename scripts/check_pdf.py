@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from toc import toc_entries
@@ -94,9 +95,12 @@ def has_math(path: Path) -> bool:
     return bool(re.search(r"\$[^$\n]+\$|\\begin\{", markdown))
 
 
+_PLAIN_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)   # also maps math italic 𝑎 to a
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
+    text = text.translate(_PLAIN_PUNCTUATION)
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -121,10 +125,11 @@ def check_pages(pages: list[str], images: dict[int, int], chapters: list[Path]) 
     problems: list[str] = []
     starts: list[int | None] = []
     previous = -1
+    normalised = [normalise(page) for page in pages]   # once, not once per chapter
     for path in chapters:
         title = normalise(chapter_title(path))
         opening = re.compile(r"^chapter\b.{0,40}?" + re.escape(title))
-        hits = [i for i, page in enumerate(pages) if i > previous and opening.search(normalise(page))]
+        hits = [i for i, page in enumerate(normalised) if i > previous and opening.search(page)]
         if not hits:
             problems.append(f"{_name(path)}: no page after the previous chapter opens with its title {title!r}")
             starts.append(None)
@@ -198,8 +203,10 @@ def main(argv: list[str]) -> int:
     if not pdf.is_file():
         print(f"{pdf} does not exist: build it with the README's PDF command first", file=sys.stderr)
         return 1
-    pages, chapters = pdf_pages(pdf), toc_chapters()
-    problems = check_pages(pages, images_per_page(pdf), chapters)
+    with ThreadPoolExecutor(2) as pool:   # pdftotext and pdfimages side by side
+        pages_job, images_job = pool.submit(pdf_pages, pdf), pool.submit(images_per_page, pdf)
+        pages, images, chapters = pages_job.result(), images_job.result(), toc_chapters()
+    problems = check_pages(pages, images, chapters)
     log = pdf.with_suffix(".log")
     if log.is_file():
         for character, count in missing_characters(log.read_text(errors="replace")).items():
