@@ -44,6 +44,7 @@ browser_packages() {
   need_package chromium                  # tests/test_site_browser.py drives it headless
 }
 pdf_packages() {
+  need_command make make                 # jupyter-book runs `make all-pdf` (scripts/latex/GNUmakefile)
   for package in texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                  texlive-xetex latexmk fonts-freefont-otf fonts-dejavu-core fonts-dejavu-extra \
                  poppler-utils; do      # poppler: scripts/check_pdf.py reads the PDF
