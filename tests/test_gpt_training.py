@@ -154,7 +154,7 @@ def test_training_lowers_the_loss_and_records_history(small):
 
 def test_the_data_parallel_model_alone_trains_as_the_model_does(small):
     """One process: distributed.DataParallel is the model, step for step (its
-    two ranks' equivalence is in test_gpt_torchrun.py)."""
+    two ranks' equivalence is in test_distributed.py)."""
     import copy
 
     from textbook_utils.tools import distributed
