@@ -121,6 +121,7 @@ RACER = """
 import os, sys, time
 from textbook_utils.tools.safe_write import check_output
 out = check_output(sys.argv[1])
+print("checked", flush=True)
 while not os.path.exists(sys.argv[2]):
     time.sleep(0.001)
 try:
@@ -134,8 +135,8 @@ def test_two_processes_racing_for_one_output(tmp_path):
     path, go = tmp_path / "r.bin", tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     racers = [subprocess.Popen([sys.executable, "-c", RACER, str(path), str(go), tag], env=env,
-                               stderr=subprocess.PIPE, text=True) for tag in "ab"]
-    time.sleep(1.0)  # both have checked the output by now
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in "ab"]
+    assert [r.stdout.readline() for r in racers] == ["checked\n"] * 2  # both checked, neither wrote
     go.touch()
     codes = [r.wait(timeout=60) for r in racers]
     errors = [r.stderr.read() for r in racers]
