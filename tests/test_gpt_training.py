@@ -255,5 +255,7 @@ def test_committed_checkpoint_reaches_the_target():
     assert (model.cfg.n_layer, model.cfg.n_head, model.cfg.d_model, model.cfg.block_size) == (4, 4, 128, 64)
     assert sum(p.numel() for p in model.parameters()) == 804_096
     _, _, val_ids = shakespeare_data()
-    assert estimate_loss(model, val_ids) <= 1.88  # measured now, not just what the file says
+    # measured now on every validation window, not just what the file says; in batches of
+    # 32 windows, whose activations stay in the CPU's cache (a quarter faster than 256)
+    assert estimate_loss(model, val_ids, batch_size=32) <= 1.88
     assert ckpt["state"]["val_loss"] <= 1.88
