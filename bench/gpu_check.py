@@ -34,7 +34,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_TESTS = ["tests/test_device.py", "tests/test_models_training.py", "tests/test_gpt.py",
-                "tests/test_gpt_training.py", "tests/test_distributed.py", "tests/test_gpt_torchrun.py"]
+                "tests/test_gpt_training.py", "tests/test_distributed.py"]
 GPT_CONFIGS = {  # name: (model shape, global batch)
     "book CPU config 4L/4H/128/block 64": (dict(n_layer=4, n_head=4, d_model=128, block_size=64), 12),
     "6L/6H/384/block 256": (dict(n_layer=6, n_head=6, d_model=384, block_size=256), 64),

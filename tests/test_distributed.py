@@ -6,8 +6,14 @@ that, with the model wrapped in ``distributed.DataParallel``, (a) after every
 step both ranks hold identical parameters and (b) they match one process
 trained on the same global batches; that checkpoints move
 between distributed and single-process runs; and that a failing or killed rank
-makes the launcher exit non-zero, naming the failure, instead of hanging. (The
-GPT's torchrun test lives with the GPT's tests.)
+makes the launcher exit non-zero, naming the failure, instead of hanging.
+
+The GPT under torchrun is checked in the same job (each launch starts three
+processes that import PyTorch, so one job does all the equivalence checks):
+``gpt_loop.train`` on the GPT wrapped in ``distributed.DataParallel`` runs
+each rank's model on half of every batch, both ranks end with identical
+weights that match one process trained on the same global batches, only rank
+0 logs and saves, and the command line's checkpoint loads in a single process.
 """
 
 import importlib.util
@@ -25,13 +31,19 @@ import torch
 from textbook_utils.tools import distributed
 from textbook_utils.commands import train_mnist
 from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.gpt import GPT, GPTConfig
 from textbook_utils.lessons.mlp import MLP
+from textbook_utils.training.gpt_checkpoint import load_checkpoint
+from textbook_utils.training.gpt_data import shakespeare_data
+from textbook_utils.training.gpt_loop import Recipe, train
 from textbook_utils.tools.seeding import seed_everything
 from textbook_utils.training.loop import (accuracy, fit, loss_function,
                                           make_optimizer, train_step)
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_TIMEOUT_S = 240  # generous: the test machine may be shared; a hang still fails
+GPT_SHAPE = dict(block_size=16, n_layer=1, n_head=2, d_model=32)
+GPT_RECIPE = dict(iters=3, batch_size=8, eval_interval=3, eval_blocks=4, warmup=2)
 
 
 # --------------------------------------------------------------------------- single process
@@ -161,16 +173,20 @@ def _torchrun(script: Path, *args, nproc: int = 2) -> subprocess.CompletedProces
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S, cwd=REPO)
 
 
-# One worker does every equivalence check, so that the (slow) start of two
-# processes is paid once. It writes what it saw to files in OUT.
+# One worker does every equivalence check, of the MNIST network and of the
+# GPT, so that the (slow) start of two processes is paid once. It writes what
+# it saw to files in OUT.
 WORKER = r'''
-import json, sys
+import gc, json, sys
 from pathlib import Path
 import torch, torch.distributed as dist
 from textbook_utils.tools import distributed
-from textbook_utils.commands import train_mnist
+from textbook_utils.commands import train_gpt, train_mnist
 from textbook_utils.tools.data import load_mnist
+from textbook_utils.lessons.gpt import GPT, GPTConfig
 from textbook_utils.lessons.mlp import MLP
+from textbook_utils.training.gpt_data import shakespeare_data
+from textbook_utils.training.gpt_loop import Recipe, train
 from textbook_utils.tools.seeding import seed_everything
 from textbook_utils.training.loop import (fit, loss_function, make_optimizer,
                                           train_step)
@@ -178,8 +194,8 @@ from textbook_utils.training.loop import (fit, loss_function, make_optimizer,
 out = Path(sys.argv[1])
 info = distributed.setup(timeout_s=120)
 r = info.rank
-X, y = load_mnist("train")
-X, y = torch.tensor(X[:400], dtype=torch.float64), torch.tensor(y[:400])
+X, y = load_mnist("train", raw=True)  # the first 400 digits, as the test reads them
+X, y = torch.tensor(X[:400].reshape(400, 784), dtype=torch.float64) / 255, torch.tensor(y[:400])
 
 # 1. step by step: DataParallel + train_step on the global batches of 32 and 31 (uneven)
 seed_everything(0)
@@ -215,8 +231,23 @@ for n in (200, 127):
 # 3. the entry point, with a checkpoint for a single process to load
 train_mnist.main(["--max-steps", "5", "--train-examples", "640", "--epochs", "1",
                   "--out", str(out / "mnist.pt"), "--summary", str(out / "mnist.json")])
+
+# 4. the GPT: gpt_loop.train on the DataParallel model, then its command line
+shape, recipe = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+tok, train_ids, val_ids = shakespeare_data()
+torch.manual_seed(5)
+model = GPT(GPTConfig(vocab_size=tok.vocab_size, **shape), tok)
+rows = []  # windows this rank's model computes, per training step
+model.register_forward_pre_hook(lambda m, args: rows.append(len(args[0])) if m.training else None)
+h = train(distributed.DataParallel(model), train_ids, val_ids[:2000], Recipe(**recipe),
+          log=distributed.print0)
+torch.save(model.state_dict(), out / f"gpt_rank{r}.pt")
+(out / f"gpt_rank{r}.json").write_text(json.dumps({**h, "rows": rows}))
+train_gpt.main(["--iters", "2", "--batch-size", "4", "--block-size", "16", "--n-layer", "1",
+                "--n-head", "2", "--d-model", "32", "--eval-blocks", "4", "--out", str(out / "gpt.pt")])
 print(f"rank {r} done")
 distributed.teardown()
+gc.freeze()  # the process ends here: its exit need not walk PyTorch's objects (about 1 s)
 '''
 
 
@@ -229,7 +260,7 @@ def two_ranks(tmp_path_factory):
     script = out / "worker.py"
     script.write_text(WORKER)
     start = time.perf_counter()
-    run = _torchrun(script, out)
+    run = _torchrun(script, out, json.dumps(GPT_SHAPE), json.dumps(GPT_RECIPE))
     assert run.returncode == 0, f"torchrun failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
     print(f"2-process worker took {time.perf_counter() - start:.1f} s")
     return out, run
@@ -237,8 +268,10 @@ def two_ranks(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mnist_400():
-    X, y = load_mnist("train")
-    return torch.tensor(X[:400], dtype=torch.float64), torch.tensor(y[:400])
+    """The first 400 training digits in float64 (only these: converting all
+    60,000 would cost a second), as the worker reads them."""
+    X, y = load_mnist("train", raw=True)
+    return torch.tensor(X[:400].reshape(400, 784), dtype=torch.float64) / 255, torch.tensor(y[:400])
 
 
 def test_ranks_agree_after_every_step_and_match_one_process(two_ranks, mnist_400):
@@ -291,18 +324,54 @@ def test_checkpoints_from_torchrun_load_in_one_process(two_ranks):
     Xt, yt = load_mnist("test")
     acc = accuracy(model, torch.tensor(Xt), torch.tensor(yt))
     assert acc == summary["test_accuracy"][-1]  # the saved weights are the ones rank 0 evaluated
-    assert run.stdout.count("saved ") == 1  # rank 0 only
+    assert run.stdout.count(f"saved {out / 'mnist.pt'}") == 1  # rank 0 only
+    assert run.stdout.count("done") == 2
+
+
+def test_gpt_ranks_are_identical_and_match_one_process(two_ranks):
+    out, run = two_ranks
+    tok, train_ids, val_ids = shakespeare_data()
+    torch.manual_seed(5)
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, **GPT_SHAPE), tok)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    h = train(model, train_ids, val_ids[:2000], Recipe(**GPT_RECIPE), log=None)  # the whole batch, alone
+    ranks = [torch.load(out / f"gpt_rank{r}.pt", weights_only=True) for r in (0, 1)]
+    for name, value in model.state_dict().items():
+        assert torch.equal(ranks[0][name], ranks[1][name]), f"ranks differ in {name}"
+        assert not torch.equal(value, start[name]), f"training did not move {name}"
+        # the all-reduce sums in another order than one process does; Adam's division by
+        # sqrt(v) can magnify that last-bit difference in a weight whose gradient is near 0
+        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-5)
+    logged = [json.loads((out / f"gpt_rank{r}.json").read_text()) for r in (0, 1)]
+    # every rank evaluates the same full model: the validation loss is one process's
+    assert logged[0]["val_loss"] == logged[1]["val_loss"]
+    assert logged[0]["val_loss"] == pytest.approx(h["val_loss"], rel=1e-5)
+    # each rank's model ran on its own half of every batch, and every rank computed the
+    # loss of the whole batch from the gathered outputs: the single process's loss
+    assert logged[0]["rows"] == logged[1]["rows"] == [GPT_RECIPE["batch_size"] // 2] * GPT_RECIPE["iters"]
+    assert logged[0]["train_loss"] == logged[1]["train_loss"]
+    assert logged[0]["train_loss"] == pytest.approx(h["train_loss"], rel=1e-5)
+    assert run.stdout.count("step     3") == 1  # only rank 0 logs
+
+
+def test_the_gpt_command_line_under_torchrun_saves_once_and_loads_alone(two_ranks):
+    out, run = two_ranks
+    model, ckpt = load_checkpoint(out / "gpt.pt", device="cpu")
+    assert ckpt["state"]["world_size"] == 2 and model.cfg.d_model == 32
+    assert run.stdout.count(f"saved {out / 'gpt.pt'}") == 1  # rank 0 only
+    assert run.stdout.count("saved ") == 2  # the MNIST and the GPT checkpoint, nothing else
     assert run.stdout.count("done") == 2
 
 
 FAILING = r'''
-import os, signal, sys, time
+import gc, os, signal, sys, time
 import torch
 from textbook_utils.tools import distributed
 from textbook_utils.lessons.mlp import MLP
 from textbook_utils.training.loop import (loss_function, make_optimizer,
                                           train_step)
 
+gc.freeze()  # rank 1's exit need not walk PyTorch's objects (about 1 s the launcher waits for)
 info = distributed.setup(timeout_s=60)
 model = MLP([8, 4, 2])
 ddp = distributed.wrap(model)

@@ -154,7 +154,7 @@ def test_training_lowers_the_loss_and_records_history(small):
 
 def test_the_data_parallel_model_alone_trains_as_the_model_does(small):
     """One process: distributed.DataParallel is the model, step for step (its
-    two ranks' equivalence is in test_gpt_torchrun.py)."""
+    two ranks' equivalence is in test_distributed.py)."""
     import copy
 
     from textbook_utils.tools import distributed
@@ -255,5 +255,7 @@ def test_committed_checkpoint_reaches_the_target():
     assert (model.cfg.n_layer, model.cfg.n_head, model.cfg.d_model, model.cfg.block_size) == (4, 4, 128, 64)
     assert sum(p.numel() for p in model.parameters()) == 804_096
     _, _, val_ids = shakespeare_data()
-    assert estimate_loss(model, val_ids) <= 1.88  # measured now, not just what the file says
+    # measured now on every validation window, not just what the file says; in batches of
+    # 32 windows, whose activations stay in the CPU's cache (a quarter faster than 256)
+    assert estimate_loss(model, val_ids, batch_size=32) <= 1.88
     assert ckpt["state"]["val_loss"] <= 1.88

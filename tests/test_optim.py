@@ -1,5 +1,6 @@
 """textbook_utils.lessons.optim: Strang's closed forms and rates hold, and the methods behave as taught."""
 
+import functools
 from fractions import Fraction
 
 import numpy as np
@@ -192,6 +193,7 @@ def test_sgd_with_the_whole_batch_is_gradient_descent_and_noise_grows_with_eta()
     np.testing.assert_allclose(full, gradient_descent(ls.grad, [0.0, 0.0], 0.3, 50), rtol=1e-12)
     w_star = ls.minimiser
 
+    @functools.cache  # each (eta, batch) is run once, however often it is compared
     def ball(eta, batch):
         path = sgd(ls, w_star, eta, batch, 6000, seed=1)
         return np.mean(np.sum((path[1000:] - w_star) ** 2, axis=1))

@@ -93,8 +93,10 @@ def test_test_workers_share_the_cores_instead_of_fighting_over_them(monkeypatch)
 
 def test_each_readme_command_installs_the_debian_packages_it_needs():
     """A fresh Debian 12 machine has no Chromium or TeX: each command installs its own."""
+    import functools
     import subprocess
 
+    @functools.cache  # each list is asked for once (the script checks the machine: 0.3 s a run)
     def packages(what):
         out = subprocess.run(["bash", str(REPO / "scripts" / "system_packages.sh"), what, "--list"],
                              capture_output=True, text=True, check=True).stdout

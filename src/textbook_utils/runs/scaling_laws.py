@@ -34,6 +34,7 @@ twenty minutes start, and written whole at the end.)
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import multiprocessing
@@ -103,11 +104,17 @@ def fit_power_law(x, y) -> tuple[float, float]:
     return float(alpha), float(np.exp(intercept / alpha))
 
 
+@functools.cache
+def _data():
+    """Tiny Shakespeare, read and encoded once per worker process (the runs only slice it)."""
+    return shakespeare_data()
+
+
 def _run(job) -> tuple[str, dict]:
     """One run of the sweep, in a worker process: ``job`` = (kind, shape, train_chars, recipe, threads)."""
     kind, shape, train_chars, recipe, threads = job
     torch.set_num_threads(threads)
-    tok, train_ids, val_ids = shakespeare_data()
+    tok, train_ids, val_ids = _data()
     return kind, run_point(shape, train_ids[:train_chars], val_ids, tok.vocab_size, **recipe)
 
 
