@@ -269,7 +269,10 @@ def visits(site_context, base_url):
         if page not in opened:
             v = Visit(site_context, base_url).open(_page_file(page))
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=FULL_SCREENSHOTS)
+            # caret="initial": no style sheet injected to hide a text cursor
+            # (none shows: nothing is focused), which restyled the whole page.
+            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=FULL_SCREENSHOTS,
+                              caret="initial")
             _measure_for_reading(v)
             opened[page] = v
         return opened[page]
