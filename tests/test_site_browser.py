@@ -390,6 +390,7 @@ def _move(v: Visit, control) -> str:
 def test_every_control_changes_its_figure_with_no_kernel(visits, page):
     """On the static page, moving any slider or menu must change the figure it belongs to."""
     v = visits(page)
+    v.page.bring_to_front()  # a tab behind others draws its frames late: the waits below wait on them
     views = v.page.locator(".widget-subarea > .jupyter-widgets")
     checked = 0
     for k in range(views.count()):
@@ -725,6 +726,7 @@ def test_search_lists_each_page_once_with_a_snippet_of_its_text(site_context, ba
 @pytest.mark.parametrize("page", PAGES)
 def test_dark_mode_toggle_switches_the_theme(visits, page):
     v = visits(page)
+    v.page.bring_to_front()  # a tab behind others draws its frames late: the wait below waits on them
 
     def theme():
         return v.page.evaluate("""() => [document.documentElement.dataset.theme,
