@@ -87,6 +87,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",  # containers give /dev/shm only 64 MB
 ]
+#: Nothing leaves 127.0.0.1, where the tests serve the site and JupyterLab:
+#: no host name resolves, and every request but those to the loopback
+#: address (which Chromium never proxies) goes to a proxy that is not there,
+#: so an address such as https://1.2.3.4/ fails too. Blocking here rather
+#: than in Playwright (``route``) keeps the browser's HTTP cache on.
+OFFLINE_ARGS = [
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+]
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +110,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + OFFLINE_ARGS,
+                                            headless=True)
         yield chromium
         chromium.close()
 

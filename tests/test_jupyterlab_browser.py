@@ -107,7 +107,7 @@ def lab(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 log.close()
                 pytest.fail("JupyterLab did not start:\n" + (home / "jupyterlab.log").read_text()[-3000:])
-            time.sleep(0.5)
+            time.sleep(0.1)
     yield url, token
     server.terminate()
     try:
@@ -155,9 +155,15 @@ def test_chapter_reads_in_jupyterlab_as_on_the_website(lab, lab_page, chapter):
         # Opened as a reader opens it, but with no kernel: these tests read the Markdown only.
         page.evaluate("""async path => { await window.jupyterapp.commands.execute('docmanager:open',
                           {path, kernelPreference: {shouldStart: false}}); }""", path)
-        page.wait_for_function(_ALL_RENDERED, arg=len(cells))
+        # Checked every 100 ms rather than at every frame: the check reads every
+        # cell, on the page's one thread, while JupyterLab is rendering them.
+        page.wait_for_function(_ALL_RENDERED, arg=len(cells), polling=100)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"jupyterlab__{chapter.replace('/', '__')}.png"))
+        # caret="initial": Playwright's default injects a style sheet to hide the
+        # text cursor (there is none: no editor has focus), restyling the whole
+        # of JupyterLab twice; it took half of each screenshot's time.
+        page.screenshot(path=str(SCREENSHOTS / f"jupyterlab__{chapter.replace('/', '__')}.png"),
+                        caret="initial")
         text = page.evaluate(_RENDERED_TEXT)
 
         raw = [m.group(0) for m in RAW_MARKUP.finditer(text)]

@@ -4,7 +4,9 @@ The site is built once per test session (strict: ``-W -n --keep-going``),
 served on 127.0.0.1, and opened in Debian's headless Chromium through
 Playwright. Every request that leaves 127.0.0.1 is blocked, so a page passes
 only if it is complete offline: MathJax, the widget manager, fonts and images
-all come from the site itself.
+all come from the site itself. The pages share one browser context, as one
+reader's browser would: the site's scripts are fetched and compiled once, from
+its HTTP cache, and each page is opened once for all the checks.
 
 For each page in ``_toc.yml`` (read when the tests are collected, so new
 chapters are covered without editing this file) the tests check that it loads
@@ -12,8 +14,8 @@ with no console errors and no failed or blocked requests; that no raw TeX is
 left in its text; that every image loaded and has alt text; that every widget
 output shows a rendered view; that it has a title and a link in the
 navigation; that the search box finds it; and that the dark-mode toggle
-switches the theme. One more test opens every page in one browser and
-checks that it is made for reading: figures shown at 0.8x of their size or
+switches the theme. One more test checks that every page is made for
+reading, as measured when it was opened: figures shown at 0.8x of their size or
 more and at 2 pixels per CSS px, no block wider than the column at 1280 px or
 on a 400 px phone, and no page loading more than 5 MB on opening. A
 screenshot of each page's first screen is saved in ``_build/screenshots/``
@@ -36,6 +38,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -86,6 +89,12 @@ def site(tmp_path_factory) -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        # As GitHub Pages serves the book: a browser keeps what it fetched
+        # for 10 minutes, so the site's scripts load once for all its pages.
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
+
     def log_message(self, *args):
         pass
 
@@ -100,34 +109,60 @@ def base_url(site) -> str:
     server.server_close()
 
 
+@pytest.fixture(scope="session")
+def site_context(browser):
+    """One browser context for every page, as one reader's browser: its HTTP
+    cache fetches and compiles MathJax, the theme's scripts and the fonts once.
+
+    Requests leaving 127.0.0.1 cannot get out: the ``browser`` fixture starts
+    Chromium with no name resolution and a proxy that refuses everything but
+    127.0.0.1 (``OFFLINE_ARGS`` in tests/conftest.py). Each ``Visit`` records
+    them by URL as they are made, so a page asking for one fails its test.
+    """
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, color_scheme="light")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
 class Visit:
     """One page opened offline: what it logged, which requests failed, and the page itself."""
 
-    def __init__(self, browser, base_url: str):
+    def __init__(self, context, base_url: str):
         self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
-        self.context.set_default_timeout(TIMEOUT_MS)
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
         self.blocked_requests: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
+        self.weight: int | None = None  # bytes loaded on opening, before any scrolling
+        self._requests_made = 0
+        self._in_flight: set = set()
+        self.page = context.new_page()
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
-        self.page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} ({r.failure})"))
+        self.page.on("request", self._on_request)
+        self.page.on("requestfinished", self._on_request_finished)
+        self.page.on("requestfailed", self._on_request_failed)
         self.page.on("response", self._on_response)
 
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith(self.base_url) or url.startswith("data:") or url.startswith("blob:"):
-            route.continue_()
-        else:
+    def _on_request(self, request):
+        url = request.url
+        if not (url.startswith(self.base_url) or url.startswith("data:") or url.startswith("blob:")):
             self.blocked_requests.append(url)
-            route.abort("blockedbyclient")
+        self._requests_made += 1
+        self._in_flight.add(request)
+
+    def _on_request_finished(self, request):
+        self._in_flight.discard(request)
+
+    def _on_request_failed(self, request):
+        self._in_flight.discard(request)
+        self.failed_requests.append(f"{request.url} ({request.failure})")
 
     def _on_console(self, message):
         if message.type == "error":
             location = message.location or {}
+            if location.get("url") == self.base_url + "favicon.ico":
+                return  # the browser's own guess at an icon (the site has none)
             self.console_errors.append(f"{message.text} [{location.get('url', '')}:{location.get('lineNumber', '')}]")
 
     def _on_response(self, response):
@@ -137,8 +172,27 @@ class Visit:
     def open(self, path: str, settle: bool = True) -> "Visit":
         self.page.goto(self.base_url + path, wait_until="load" if settle else "domcontentloaded")
         if settle:
+            self.wait_until_quiet()
+            self.weight = self.page.evaluate(_BYTES_LOADED)
             self.settle()
         return self
+
+    def wait_until_quiet(self):
+        """Until MathJax has typeset the page, its fonts are in, and no request
+        is in flight or starts through two frames: what the page loads by itself.
+
+        Playwright's "networkidle" means the same, but waits 500 ms of quiet
+        every time; it is still the answer if the page is not quiet in 10 s.
+        (The bytes on opening, measured after this, are the same to the byte
+        as after "networkidle" on every page.)
+        """
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            made = self._requests_made
+            self.page.evaluate(_AT_REST)
+            if not self._in_flight and self._requests_made == made:
+                return
+        self.page.wait_for_load_state("networkidle")
 
     def settle(self):
         """Wait for what renders after "load": widget views, lazy images, MathJax.
@@ -155,11 +209,18 @@ class Visit:
         self.page.evaluate("() => window.scrollTo(0, 0)")
         self.page.evaluate(_LOAD_ALL_IMAGES)
         self.page.evaluate(_MATHJAX_DONE)
-        self.page.wait_for_load_state("networkidle")
+        self.wait_until_quiet()
 
     def close(self):
-        self.context.close()
+        self.page.close()
 
+
+_AT_REST = """async () => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  await document.fonts.ready;
+  for (let frame = 0; frame < 2; frame++) { await new Promise(done => requestAnimationFrame(done)); }
+}"""
 
 _LOAD_ALL_IMAGES = """async () => {
   const images = [...document.images];
@@ -196,15 +257,23 @@ def _screenshot_name(page: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def visits(browser, base_url):
-    """Each page opened once (lazily) and kept open for the checks that only read it."""
+def visits(site_context, base_url):
+    """Each page opened once (lazily) and kept open for the checks that only read it.
+
+    On opening, before any test touches the page, its first screen is saved
+    and what the reading test checks is measured (``_measure_for_reading``).
+    """
     opened: dict[str, Visit] = {}
 
     def visit(page: str) -> Visit:
         if page not in opened:
-            v = Visit(browser, base_url).open(_page_file(page))
+            v = Visit(site_context, base_url).open(_page_file(page))
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=FULL_SCREENSHOTS)
+            # caret="initial": no style sheet injected to hide a text cursor
+            # (none shows: nothing is focused), which restyled the whole page.
+            v.page.screenshot(path=str(SCREENSHOTS / _screenshot_name(page)), full_page=FULL_SCREENSHOTS,
+                              caret="initial")
+            _measure_for_reading(v)
             opened[page] = v
         return opened[page]
 
@@ -223,7 +292,8 @@ def test_the_toc_lists_pages():
 @pytest.mark.parametrize("page", PAGES)
 def test_page_loads_offline_with_no_console_errors_and_no_failed_requests(visits, page):
     v = visits(page)
-    assert v.blocked_requests == [], f"{page} asked for files outside the site (offline they fail)"
+    assert v.blocked_requests == [], \
+        f"{page} asked for files outside the site (offline they fail): {v.blocked_requests}"
     assert v.failed_requests == [], f"{page}: failed requests"
     assert v.console_errors == [], f"{page}: console errors"
     assert (SCREENSHOTS / _screenshot_name(page)).is_file()
@@ -320,6 +390,7 @@ def _move(v: Visit, control) -> str:
 def test_every_control_changes_its_figure_with_no_kernel(visits, page):
     """On the static page, moving any slider or menu must change the figure it belongs to."""
     v = visits(page)
+    v.page.bring_to_front()  # a tab behind others draws its frames late: the waits below wait on them
     views = v.page.locator(".widget-subarea > .jupyter-widgets")
     checked = 0
     for k in range(views.count()):
@@ -404,9 +475,9 @@ def _heading(site: Path, page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def search_tab(browser, base_url):
+def search_tab(site_context, base_url):
     """One tab for the searches: a reader's search ends on search.html, whatever page it began on."""
-    v = Visit(browser, base_url)
+    v = Visit(site_context, base_url)
     yield v
     v.close()
 
@@ -417,10 +488,10 @@ def _search_results(v: Visit) -> list[str]:
     return v.page.evaluate("() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.href)")
 
 
-def test_the_search_box_on_a_page_opens_the_results(browser, base_url):
+def test_the_search_box_on_a_page_opens_the_results(site_context, base_url):
     """Typed into the search dialog of a chapter, a word lists the chapter among the results."""
     page = CHAPTERS[0]
-    v = Visit(browser, base_url).open(_page_file(page), settle=False)
+    v = Visit(site_context, base_url).open(_page_file(page), settle=False)
     try:
         heading = v.page.locator("article h1").first.inner_text().strip().rstrip("#").strip()
         v.page.locator("button.search-button__button:visible").first.click()
@@ -490,8 +561,11 @@ WIDTHS = (1280, 400)  # the theme's normal width, and a phone
 PAGE_WEIGHTS = REPO / "_build" / "page_weights.json"
 FIGURE_TEXT = REPO / "_build" / "figure_text_px.json"  # each page's smallest figure text
 
+# (Not the browser's own guess at an icon, /favicon.ico: the site has none,
+# and the server's "not found" page is no part of the book.)
 _BYTES_LOADED = """() => [performance.getEntriesByType('navigation')[0],
                           ...performance.getEntriesByType('resource')]
+  .filter(e => e.name !== location.origin + '/favicon.ico')
   .reduce((sum, e) => sum + e.decodedBodySize, 0)"""
 
 # Figures in the article that show (static figures and the explorers' frames):
@@ -561,8 +635,22 @@ _OVERFLOWS = """() => {
 }"""
 
 
-def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browser, base_url, site):
-    """Every page, in one browser: what it loads on opening, its figures, its blocks.
+def _measure_for_reading(v: Visit):
+    """What the reading test checks, measured on the page just opened and
+    settled at the theme's normal width: its small print, its figures, and
+    what overflows the column at each width (the page is left at the first)."""
+    v.small_print = v.page.evaluate(_SMALL_PRINT_PX)
+    v.figures = v.page.evaluate(_FIGURE_SCALES)
+    v.overflows = {}
+    for width in WIDTHS:
+        v.page.set_viewport_size({"width": width, "height": 900})
+        v.page.evaluate(_MATHJAX_DONE)
+        v.overflows[width] = v.page.evaluate(_OVERFLOWS)
+    v.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(visits, site):
+    """Every page: what it loads on opening, its figures, its blocks.
 
     * Bytes loaded on opening the page (before scrolling; images and the
       widget manager come lazily) stay under ``MAX_PAGE_BYTES``; the numbers
@@ -578,35 +666,27 @@ def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browse
     * No table, display math, code, output or figure is wider than the text
       column, at 1280 px and on a 400 px phone, except inside a box that
       scrolls sideways; the page itself never does.
+
+    Each page is measured once, as the ``visits`` fixture opens it.
     """
     weights, small, blurred, overflows, tiny_text = {}, [], [], [], []
     smallest_text = {}  # page -> its figures' smallest text as shown, px
-    v = Visit(browser, base_url)
-    try:
-        for page in PAGES:
-            v.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-            v.page.goto(base_url + _page_file(page), wait_until="load")
-            v.page.wait_for_load_state("networkidle")
-            weights[page] = v.page.evaluate(_BYTES_LOADED)
-            v.settle()
-            small_print = v.page.evaluate(_SMALL_PRINT_PX)
-            for f in v.page.evaluate(_FIGURE_SCALES):
-                text_px = _smallest_text_px(site, f)
-                if text_px is not None:
-                    smallest_text[page] = round(min(smallest_text.get(page, text_px), text_px), 2)
-                    if text_px < small_print - 0.05:
-                        tiny_text.append(f"{page} {f['src']}: {text_px:.1f} px, small print {small_print:g} px")
-                natural = f["pixels"] / 2
-                if f["rendered"] < MIN_FIGURE_SCALE * natural - 0.5:
-                    small.append(f"{page} {f['src']}: {f['rendered'] / natural:.2f}x")
-                if f["pixels"] < 1.95 * f["rendered"]:
-                    blurred.append(f"{page} {f['src']}: {f['pixels'] / f['rendered']:.2f} px per CSS px")
-            for width in WIDTHS:
-                v.page.set_viewport_size({"width": width, "height": 900})
-                v.page.evaluate(_MATHJAX_DONE)
-                overflows += [f"{page} at {width} px: {w}" for w in v.page.evaluate(_OVERFLOWS)]
-    finally:
-        v.close()
+    for page in PAGES:
+        v = visits(page)
+        weights[page] = v.weight
+        for f in v.figures:
+            text_px = _smallest_text_px(site, f)
+            if text_px is not None:
+                smallest_text[page] = round(min(smallest_text.get(page, text_px), text_px), 2)
+                if text_px < v.small_print - 0.05:
+                    tiny_text.append(f"{page} {f['src']}: {text_px:.1f} px, small print {v.small_print:g} px")
+            natural = f["pixels"] / 2
+            if f["rendered"] < MIN_FIGURE_SCALE * natural - 0.5:
+                small.append(f"{page} {f['src']}: {f['rendered'] / natural:.2f}x")
+            if f["pixels"] < 1.95 * f["rendered"]:
+                blurred.append(f"{page} {f['src']}: {f['pixels'] / f['rendered']:.2f} px per CSS px")
+        for width in WIDTHS:
+            overflows += [f"{page} at {width} px: {w}" for w in v.overflows[width]]
     PAGE_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     PAGE_WEIGHTS.write_text(json.dumps(dict(sorted(weights.items(), key=lambda kv: -kv[1])), indent=1))
     FIGURE_TEXT.write_text(json.dumps(dict(sorted(smallest_text.items(), key=lambda kv: kv[1])), indent=1))
@@ -617,13 +697,14 @@ def test_figures_read_at_their_size_nothing_overflows_and_pages_are_light(browse
     assert tiny_text == [], f"figures whose smallest text is smaller than the page's small print: {tiny_text}"
     assert len(smallest_text) >= len(CHAPTERS) // 2, f"figures with text measured on {list(smallest_text)} only"
     assert overflows == [], f"blocks wider than the column: {overflows}"
-    assert v.console_errors == [] and v.blocked_requests == []
+    troubled = {p: visits(p).console_errors + visits(p).blocked_requests for p in PAGES}
+    assert {p: t for p, t in troubled.items() if t} == {}, "console errors or requests leaving the site"
 
 
 @pytest.mark.parametrize("term", ["backpropagation", "softmax"])
-def test_search_lists_each_page_once_with_a_snippet_of_its_text(browser, base_url, term):
+def test_search_lists_each_page_once_with_a_snippet_of_its_text(site_context, base_url, term):
     """Glossary terms are index entries too; snippets come from the text, not the buttons."""
-    v = Visit(browser, base_url).open(f"search.html?q={term}", settle=False)
+    v = Visit(site_context, base_url).open(f"search.html?q={term}", settle=False)
     try:
         v.page.wait_for_function(
             "() => /found/i.test((document.querySelector('#search-results .search-summary') || {}).textContent || '')")
@@ -645,6 +726,7 @@ def test_search_lists_each_page_once_with_a_snippet_of_its_text(browser, base_ur
 @pytest.mark.parametrize("page", PAGES)
 def test_dark_mode_toggle_switches_the_theme(visits, page):
     v = visits(page)
+    v.page.bring_to_front()  # a tab behind others draws its frames late: the wait below waits on them
 
     def theme():
         return v.page.evaluate("""() => [document.documentElement.dataset.theme,
@@ -653,8 +735,13 @@ def test_dark_mode_toggle_switches_the_theme(visits, page):
     before = theme()
     assert before[0] == "light", f"{page}: a light-scheme reader should start in the light theme: {before}"
     errors_before = list(v.console_errors)
-    v.page.locator(".theme-switch-button:visible").first.click()
-    v.page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    try:
+        v.page.locator(".theme-switch-button:visible").first.click()
+        v.page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    finally:
+        # The theme stores the choice for the whole site, and the pages share
+        # one browser context: forget it, so pages opened later start light.
+        v.page.evaluate("() => { localStorage.removeItem('mode'); localStorage.removeItem('theme'); }")
     after = theme()
     assert after[0] == "dark" and after[1] != before[1], f"{page}: {before} -> {after}"
     assert v.console_errors == errors_before
