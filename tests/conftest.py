@@ -11,37 +11,6 @@ from textbook_utils.tools import data
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def no_numpy_hugepages():
-    """NumPy's large arrays on ordinary pages, in each unit-test file and the processes it starts.
-
-    NumPy asks Linux for transparent huge pages for every array of 4 MB or
-    more (``madvise``). Where the kernel then defragments memory before it
-    answers (``/sys/kernel/mm/transparent_hugepage/defrag`` set to
-    ``madvise``, as on the 2-core machine where the suite was timed), a
-    fresh float array of the 60,000 training digits took 1.7-2.8 s, mostly
-    system time, instead of 0.4 s; the tests that load MNIST or copy it
-    spent most of their time there. ``NUMPY_MADVISE_HUGEPAGE=0`` is NumPy's documented switch
-    (https://numpy.org/doc/2.0/reference/global_state.html), read when NumPy
-    is imported, so subprocesses get it from the environment and this
-    process, whose NumPy is already imported, is switched directly. A value
-    already in ``$NUMPY_MADVISE_HUGEPAGE`` wins; the chapters' kernels are
-    left as they are (the setting is undone after each test file).
-    """
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        yield
-        return
-    import numpy as np
-
-    os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
-    before = np._core.multiarray._set_madvise_hugepage(False)
-    try:
-        yield
-    finally:
-        np._core.multiarray._set_madvise_hugepage(before)
-        del os.environ["NUMPY_MADVISE_HUGEPAGE"]
-
-
 @pytest.fixture
 def fresh_data_cache():
     """Forget MNIST arrays parsed earlier in this process, before and after the test."""
