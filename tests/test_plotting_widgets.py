@@ -25,6 +25,32 @@ def test_plot_layers_draws_one_panel_per_layer_and_marks_the_answer():
     plt.close(fig)
 
 
+def _pixels(fig):
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def test_plot_layers_redrawn_in_place_is_the_same_picture_as_drawn_afresh():
+    """The explorer's frames reuse one figure: each must be what a fresh one shows."""
+    images, labels = load_mnist("test")
+    # an untrained network gives every image the same answer; its seed moves it
+    nets = [Network([784, 16, 16, 10], seed=seed) for seed in (0, 1)]
+    answers = [int(np.argmax(net.feedforward(images[k]))) for net, k in zip(nets, (0, 1))]
+    assert answers[0] != answers[1]  # so the answer's box moves
+    layers = [[a[:, 0] for a in net.forward(images[k])[1]] for net, k in zip(nets, (0, 1))]
+    fig = plot_layers(layers[0], label=int(labels[0]))
+    again = plot_layers(layers[1], label=int(labels[1]), fig=fig)
+    assert again is fig and len(fig.axes) == 4
+    assert fig.axes[-1].get_title().endswith(f"answer {answers[1]}")
+    assert fig.axes[0].get_title().endswith(f"label {int(labels[1])}")
+    fresh = plot_layers(layers[1], label=int(labels[1]))
+    assert np.array_equal(_pixels(again), _pixels(fresh))
+    # layers of other sizes: the figure is cleared and drawn afresh
+    small = [a[:, 0] for a in Network([784, 30, 10]).forward(images[0])[1]]
+    assert len(plot_layers(small, fig=fig).axes) == 3
+    plt.close("all")
+
+
 def test_plot_inputs_are_checked():
     with pytest.raises(ValueError, match=r"\(784,\) or \(28, 28\)"):
         plot_digit(np.zeros(100))

@@ -150,6 +150,11 @@ def plot_layers(activations, *, label: int | None = None, fig=None):
     the 28×28 image it came from; each later layer as a column of cells whose
     brightness is the neuron's activation in [0, 1]. The output layer is
     labelled 0..9 and its brightest neuron (the network's answer) is marked.
+
+    ``fig``, a figure this function drew for layers of the same sizes, is
+    drawn again in place: the same axes, with new cells, titles and box (an
+    explorer draws its frames this way; laying the axes out is most of the
+    cost of a frame). Any other figure is cleared and drawn afresh.
     """
     layers = [np.asarray(a, dtype=float).reshape(-1) for a in activations]
     if len(layers) < 2:
@@ -157,25 +162,33 @@ def plot_layers(activations, *, label: int | None = None, fig=None):
     for i, a in enumerate(layers[1:], start=1):
         if a.min() < 0 or a.max() > 1:
             raise ValueError(f"layer {i} has activations outside [0, 1]; expected sigmoid outputs")
+    pixels = [_as_image(layers[0])] + [a.reshape(-1, 1) for a in layers[1:]]  # what each panel shows
+    best = int(np.argmax(layers[-1]))
+    titles = ([f"input (784)" + (f"\nlabel {label}" if label is not None else "")]
+              + [f"layer {i} ({len(a)})" for i, a in enumerate(layers[1:-1], start=1)]
+              + [f"output ({len(layers[-1])})\nanswer {best}"])
+    if fig is not None and [im.get_array().shape for ax in fig.axes for im in ax.images] == [
+            p.shape for p in pixels]:  # drawn before, for these sizes: only the values change
+        for ax, image, title in zip(fig.axes, pixels, titles):
+            ax.images[0].set_data(image)
+            ax.set_title(title, fontsize=10)
+        fig.axes[-1].patches[0].set_y(best - 0.5)  # the box around the answer
+        return fig
     if fig is None:
         fig = plt.figure(figsize=(2.0 + 1.1 * (len(layers) - 1), 3.4))
     fig.clear()
     widths = [2.6] + [1.0] * (len(layers) - 1)
     axes = fig.subplots(1, len(layers), gridspec_kw={"width_ratios": widths})
-    plot_digit(layers[0], axes[0], title=f"input (784)" + (f"\nlabel {label}" if label is not None else ""))
-    for i, (ax, a) in enumerate(zip(axes[1:], layers[1:]), start=1):
-        is_output = i == len(layers) - 1
-        ax.imshow(a.reshape(-1, 1), cmap="gray", vmin=0, vmax=1, aspect="auto")
+    plot_digit(pixels[0], axes[0], title=titles[0])
+    for ax, image, title in zip(axes[1:], pixels[1:], titles[1:]):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks([])
-        if is_output:
-            ax.set_yticks(range(len(a)))
-            ax.tick_params(axis="y", labelsize=10, length=0)
-            best = int(np.argmax(a))
-            ax.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
-            ax.set_title(f"output ({len(a)})\nanswer {best}", fontsize=10)
-        else:
-            ax.set_yticks([])
-            ax.set_title(f"layer {i} ({len(a)})", fontsize=10)
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    output = axes[-1]
+    output.set_yticks(range(len(layers[-1])))
+    output.tick_params(axis="y", labelsize=10, length=0)
+    output.add_patch(plt.Rectangle((-0.5, best - 0.5), 1, 1, fill=False, ec="tab:orange", lw=2.5))
     # fixed margins rather than tight_layout, which measures every label and
     # would double the cost of each of an explorer's frames
     fig.subplots_adjust(left=0.02, right=0.95, bottom=0.03, top=0.84, wspace=0.9)

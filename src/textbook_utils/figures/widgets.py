@@ -65,7 +65,8 @@ def _frame(fig, alt: str, dpi: int) -> widgets.HTML:
     canvas.draw()
     smallest_text = smallest_text_pt(fig)                     # points, or None
     rgba = np.asarray(canvas.buffer_rgba())                   # (H, W, 4) pixels
-    ink = np.any(rgba != rgba[0, 0], axis=2)                  # (H, W): not background
+    pixels = rgba.view(np.uint32)[..., 0]                     # (H, W): each pixel's 4 bytes as one number
+    ink = pixels != pixels[0, 0]                              # (H, W): not background
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     pad = round(0.2 * dpi)
     if len(rows):
@@ -164,10 +165,11 @@ def activation_explorer(images, labels, *, sizes=(784, 16, 16, 10), n_images: in
     if not 1 <= n_images <= len(images):
         raise ValueError(f"n_images must be in [1, {len(images)}], got {n_images}")
     networks = {seed: Network(list(sizes), seed=seed) for seed in seeds}
+    figure = [None]  # one figure: plot_layers lays it out once, then redraws it in place
 
     def draw(i, seed):
         _, activations = networks[seed].forward(images[i])
-        fig = plot_layers([a[:, 0] for a in activations], label=int(labels[i]))
+        fig = figure[0] = plot_layers([a[:, 0] for a in activations], label=int(labels[i]), fig=figure[0])
         alt = (f"Activations of an untrained {'-'.join(map(str, sizes))} network (weights seed {seed}) "
                f"for test image {i}, a {int(labels[i])}; its answer is {int(np.argmax(activations[-1]))}.")
         return fig, alt
