@@ -1,7 +1,9 @@
 """Root pytest configuration, shared by the unit tests and the nbval notebook runs."""
 
 import os
+import tempfile
 
+import nbval.kernel
 import pytest
 from nbval.kernel import RunningKernel
 
@@ -18,6 +20,32 @@ def _execute_like_jupyter(self, cell_input, allow_stdin=None):
 
 
 RunningKernel.execute_cell_input = _execute_like_jupyter
+
+
+_nbval_start_new_kernel = nbval.kernel.start_new_kernel
+
+
+def _start_kernel_saying_why_it_died(*args, **kwargs):
+    """nbval's kernel start, but a kernel that dies before it answers says why.
+
+    nbval sends a kernel's stderr to /dev/null, so "Kernel died before replying
+    to kernel_info" is all a failed start reports (seen once in CI, cause
+    unknown). Here the stderr goes to a temporary file instead, and a failed
+    start's error ends with the last of what the kernel printed there.
+    """
+    stderr = tempfile.TemporaryFile(mode="w+")  # deleted when closed
+    kwargs["stderr"] = stderr
+    try:
+        return _nbval_start_new_kernel(*args, **kwargs)
+    except RuntimeError as error:
+        stderr.seek(0)
+        printed = stderr.read()[-4000:].strip() or "(nothing)"
+        raise RuntimeError(f"{error}. The kernel's stderr:\n{printed}") from error
+    finally:
+        stderr.close()  # a running kernel keeps writing to its own copy
+
+
+nbval.kernel.start_new_kernel = _start_kernel_saying_why_it_died
 collect_ignore_glob = ["_build/*", ".venv/*", "node_modules/*"]
 
 
